@@ -1,0 +1,5 @@
+"""Allow `python -m <package> <command>`."""
+
+from .cli import main
+
+raise SystemExit(main())

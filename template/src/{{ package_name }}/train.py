@@ -1,0 +1,38 @@
+"""Train: fit the model on the training set with fixed seeds (same data and params, same model)."""
+
+import joblib
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .files import read_json, read_table
+from .params import TrainParams
+from .paths import FEATURES, MODEL, TRAIN_DATA
+
+
+def build_model(params: TrainParams) -> Pipeline:
+    """Scaling and a logistic regression: a strong, fast baseline to replace with your own."""
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            (
+                "classify",
+                LogisticRegression(C=params.C, max_iter=params.max_iter, random_state=params.seed),
+            ),
+        ]
+    )
+
+
+def fit(train: pd.DataFrame, features: list[str], target: str, params: TrainParams) -> Pipeline:
+    """Fit a fresh model on `train`."""
+    return build_model(params).fit(train[features], train[target])
+
+
+def run(params: TrainParams) -> Pipeline:
+    """Fit on the training table and save the model."""
+    spec = read_json(FEATURES)
+    model = fit(read_table(TRAIN_DATA), spec["features"], spec["target"], params)
+    MODEL.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, MODEL)
+    return model

@@ -1,0 +1,75 @@
+"""Slow tier: each scenario's rendered project runs its own README commands (set up, whole loop,
+tests) and its own lint, as a newcomer would, in a directory that is not yet a git repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from rendering import render, scenario, scenario_names
+
+pytestmark = pytest.mark.slow
+
+# Set by nox for its own session; the project must use its own environment.
+OUTER_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX", "PYTHONHOME"}
+
+CHAMPION_PROBE = """
+import json, mlflow
+client = mlflow.MlflowClient()
+version = client.get_model_version_by_alias("{name}", "champion")
+print(json.dumps({{"version": int(version.version), "run_id": version.run_id}}))
+"""
+
+
+def run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key not in OUTER_ENVIRONMENT}
+    result = subprocess.run(
+        command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, (
+        f"`{command}` failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    )
+    return result
+
+
+def readme_commands(project: Path) -> list[str]:
+    """The commands of the README's first shell block, in order, without comments."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", readme, re.DOTALL)
+    assert block is not None, "the README has no shell block"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_the_readme_commands_work_and_the_loop_closes(
+    name: str, template: Path, tmp_path: Path
+) -> None:
+    answers = scenario(name)
+    project = render(answers, tmp_path / "project", template=template)
+    assert not (project / ".git").exists()
+
+    for command in readme_commands(project):
+        run(command, project)
+    run("make lint", project)
+
+    assert json.loads((project / "reports" / "evaluation.json").read_text())["passed"] is True
+    metrics = json.loads((project / "reports" / "metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.9
+
+    copier_answers = (project / ".copier-answers.yml").read_text(encoding="utf-8")
+    if "experiment_tracking: mlflow" in copier_answers:
+        registration = json.loads((project / "reports" / "registration.json").read_text())
+        assert registration["champion"] is True
+        probe = CHAMPION_PROBE.format(name=registration["model_name"])
+        champion = json.loads(run(f"uv run --no-sync python -c '{probe}'", project).stdout)
+        assert champion == {"version": registration["version"], "run_id": registration["run_id"]}
+        assert (project / "mlflow.db").is_file()
+    if "data_versioning: dvc" in copier_answers:
+        assert (project / "dvc.lock").is_file()
+        assert any((project / "dvc-storage").rglob("*")), "dvc push stored nothing in the remote"
+        status = run("uv run --no-sync dvc status", project).stdout
+        assert "up to date" in status
