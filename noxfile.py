@@ -43,3 +43,10 @@ def scenario_files(session: nox.Session) -> None:
     """Rewrite each scenario's expected file list from a fresh render (review the diff)."""
     session.install("--group", "test")
     session.run("python", "tests/update_scenarios.py")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/questions.md from copier.yml."""
+    session.install("pyyaml")
+    session.run("python", "docs/generate.py")

@@ -1,0 +1,134 @@
+"""Benchmarks of the template (`nox -s bench`), reported as ratios against baselines measured in the
+same run on the same machine, so the numbers compare across machines.
+
+- render: copier rendering the default and the largest scenario, against copier rendering a trivial
+  three-file template (the cost of copier itself).
+- pipeline: the generated project's whole loop (`make run`) against its bare `python -c pass` start-up
+  in the same environment (the fixed cost of the interpreter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from rendering import render, rendered_files, scenario, scenario_names, snapshot  # noqa: E402
+
+import copier  # noqa: E402
+
+OUTER_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX"}
+
+
+def timed(action: Callable[[], object], repeat: int) -> float:
+    """Median wall time of `repeat` runs, in seconds."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def trivial_template(root: Path) -> Path:
+    """A three-file template with one question, as a git repository."""
+    root.mkdir()
+    (root / "copier.yml").write_text("name:\n  type: str\n  default: demo\n", encoding="utf-8")
+    (root / "README.md.jinja").write_text("# {{ name }}\n", encoding="utf-8")
+    (root / "main.py").write_text("print('hello')\n", encoding="utf-8")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "trivial"]):
+        subprocess.run(
+            ["git", "-c", "user.name=b", "-c", "user.email=b@example.com", *command],
+            cwd=root,
+            check=True,
+        )
+    return root
+
+
+def largest_scenario() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        template = snapshot(Path(tmp) / "t")
+        sizes = {
+            name: len(rendered_files(render(scenario(name), Path(tmp) / name, template=template)))
+            for name in scenario_names()
+        }
+    return max(sizes, key=sizes.__getitem__)
+
+
+def bench_render(repeat: int) -> dict[str, float]:
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        template = snapshot(base / "template")
+        trivial = trivial_template(base / "trivial")
+        counter = iter(range(10_000))
+
+        def render_trivial() -> None:
+            copier.run_copy(str(trivial), base / f"t{next(counter)}", defaults=True, quiet=True)
+
+        def render_scenario(name: str) -> Callable[[], None]:
+            return lambda: render(scenario(name), base / f"s{next(counter)}", template=template)
+
+        results["trivial_s"] = timed(render_trivial, repeat)
+        for label, name in (("default", "defaults"), ("largest", largest_scenario())):
+            results[f"{label}_s"] = timed(render_scenario(name), repeat)
+            results[f"{label}_ratio"] = results[f"{label}_s"] / results["trivial_s"]
+    return results
+
+
+def bench_pipeline() -> dict[str, float]:
+    env = {key: value for key, value in os.environ.items() if key not in OUTER_ENVIRONMENT}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = render({}, Path(tmp) / "project")
+
+        def make(target: str) -> Callable[[], None]:
+            return lambda: subprocess.run(
+                ["make", target], cwd=project, env=env, check=True, capture_output=True
+            )
+
+        setup_s = timed(make("setup"), 1)
+        interpreter_s = timed(
+            lambda: subprocess.run(
+                ["uv", "run", "--no-sync", "python", "-c", "pass"], cwd=project, env=env, check=True
+            ),
+            3,
+        )
+        run_s = timed(make("run"), 1)
+    return {
+        "setup_s": setup_s,
+        "interpreter_s": interpreter_s,
+        "run_s": run_s,
+        "run_ratio": run_s / interpreter_s,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5, help="renders per measurement")
+    parser.add_argument("--output", type=Path, default=Path(".benchmarks/results.json"))
+    args = parser.parse_args()
+
+    results = {"render": bench_render(args.repeat), "pipeline": bench_pipeline()}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    render_, pipeline = results["render"], results["pipeline"]
+    print(f"render trivial template : {render_['trivial_s']:.2f} s (baseline)")
+    print(f"render default scenario : {render_['default_s']:.2f} s = {render_['default_ratio']:.1f}x")
+    print(f"render largest scenario : {render_['largest_s']:.2f} s = {render_['largest_ratio']:.1f}x")
+    print(f"project set-up (make setup, cached packages): {pipeline['setup_s']:.1f} s")
+    print(
+        f"whole loop (make run): {pipeline['run_s']:.1f} s = {pipeline['run_ratio']:.1f}x "
+        f"the interpreter start-up ({pipeline['interpreter_s']:.2f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
