@@ -46,6 +46,14 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
     ({"preset": "enterprise"}, "preset", "Invalid choice"),
     ({"data_versioning": "git-lfs"}, "data_versioning", "Invalid choice"),
     ({"deployment_targets": ["heroku"]}, "deployment_targets", "Invalid choice"),
+    ({"deployment_targets": ["kserve"]}, "deployment_targets", "add kubernetes to deploy"),
+    ({"deployment_targets": ["seldon", "docker_swarm"]}, "deployment_targets", "or remove seldon"),
+    (
+        {"model_serving": "none", "deployment_targets": ["docker_compose"]},
+        "deployment_targets",
+        "answer model_serving=fastapi or deployment_targets=[]",
+    ),
+    ({"monitoring": ["grafana"]}, "monitoring", "add prometheus to monitoring or remove grafana"),
 ]
 
 # Choices whose files come with later work: refused, never silently ignored.
@@ -60,7 +68,6 @@ NOT_AVAILABLE_YET: list[dict[str, Any]] = [
     {"feature_store": "feast"},
     {"training_infrastructure": "kubernetes"},
     {"model_serving": "fastapi"},
-    {"deployment_targets": ["docker_compose"]},
     {"monitoring": ["drift_reports"]},
     {"feedback_loop": True},
     {"roles": ["data_scientist"]},
@@ -111,6 +118,7 @@ def test_a_refused_answer_leaves_an_existing_destination_untouched(
     ("data", "message"),
     [
         ("project_slug=Bad Slug", "project_slug"),
+        ("deployment_targets=[kserve]", "add kubernetes to deployment_targets"),
         ("ci_provider=jenkins", "not available yet"),
     ],
 )
