@@ -58,11 +58,6 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
 
 # Choices whose files come with later work: refused, never silently ignored.
 NOT_AVAILABLE_YET: list[dict[str, Any]] = [
-    {"ci_provider": "github_actions"},
-    {"ci_provider": "gitlab_ci"},
-    {"ci_provider": "azure_pipelines"},
-    {"ci_provider": "jenkins"},
-    {"ci_provider": "travis_ci"},
     {"orchestrators": ["kubeflow"]},
     {"orchestrators": ["airflow"]},
     {"feature_store": "feast"},
@@ -119,7 +114,7 @@ def test_a_refused_answer_leaves_an_existing_destination_untouched(
     [
         ("project_slug=Bad Slug", "project_slug"),
         ("deployment_targets=[kserve]", "add kubernetes to deployment_targets"),
-        ("ci_provider=jenkins", "not available yet"),
+        ("feature_store=feast", "not available yet"),
     ],
 )
 def test_the_command_line_exits_non_zero_with_the_message(
