@@ -311,14 +311,14 @@ def test_compose_runs_the_service_with_mlflow_prometheus_and_grafana(project: Pa
     assert compose["name"] == SLUG
     assert set(compose["services"]) == {"serving", "mlflow", "prometheus", "grafana"}
     serving = compose["services"]["serving"]
-    assert serving["image"] == f"{SLUG}:latest" and serving["build"] == "."
+    assert serving["image"] == f"${{IMAGE:-{SLUG}:latest}}" and serving["build"] == "."
     assert serving["environment"]["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
     mlflow = " ".join(compose["services"]["mlflow"]["command"])
     assert "--backend-store-uri=sqlite:////mlflow/mlflow.db" in mlflow
     assert "mlflow:/mlflow" in compose["services"]["mlflow"]["volumes"]
     for service in compose["services"].values():
         image = service["image"]
-        assert re.search(r":v?\d+\.\d+", image) or image == f"{SLUG}:latest", image
+        assert re.search(r":v?\d+\.\d+", image) or image == serving["image"], image
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("./"):
@@ -456,3 +456,113 @@ def test_deployment_targets_default_to_compose_when_the_service_exists(
     assert (project / "Dockerfile").exists() == serving
     assert (project / "compose.yaml").exists() == bool(expected)
     assert not (project / "deploy").exists() or expected
+
+
+# --- make deploy ---------------------------------------------------------------------------------
+
+# Stand-ins for kubectl and docker: they log their arguments (and the IMAGE they were given) and
+# keep what would be applied; `apply --kustomize` is built by the real kustomize of kubectl.
+STAND_IN = """#!/usr/bin/env bash
+echo "$(basename "$0") $* IMAGE=${IMAGE:-}" >>"$CALLS"
+if [[ "$*" == "apply --kustomize="* ]]; then
+  "$REAL_KUBECTL" kustomize "${2#--kustomize=}" >>"$APPLIED"
+fi
+if [[ "$*" == *"--filename=-"* ]]; then cat >>"$APPLIED"; fi
+"""
+PUSHED = "registry.example.com:5000/team/churn-scorer:0123abc"
+
+
+def make_deploy(project: Path, tmp_path: Path, **env: str) -> tuple[int, str, list[str], str]:
+    """`make deploy` with stand-ins: (exit code, stderr, commands run, manifests applied)."""
+    stand_ins = tmp_path / "bin"
+    stand_ins.mkdir(exist_ok=True)
+    for name in ("kubectl", "docker"):
+        (stand_ins / name).write_text(STAND_IN, encoding="utf-8")
+        (stand_ins / name).chmod(0o755)
+    calls, applied = tmp_path / "calls.log", tmp_path / "applied.yaml"
+    calls.write_text("", encoding="utf-8")
+    applied.write_text("", encoding="utf-8")
+    environment = {
+        "PATH": f"{stand_ins}{os.pathsep}{os.environ['PATH']}",
+        "REAL_KUBECTL": tool("kubectl"),
+        "CALLS": str(calls),
+        "APPLIED": str(applied),
+        **env,
+    }
+    result = subprocess.run(
+        ["make", "--no-print-directory", "deploy"],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    commands = calls.read_text(encoding="utf-8").splitlines()
+    return result.returncode, result.stderr, commands, applied.read_text(encoding="utf-8")
+
+
+def test_the_deploy_script_passes_shellcheck(project: Path) -> None:
+    run(tool("shellcheck"), "deploy/deploy.sh", cwd=project)
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "kserve", "seldon"])
+def test_make_deploy_applies_the_pushed_image_in_the_environment_namespace(
+    project: Path, tmp_path: Path, target: str
+) -> None:
+    code, stderr, commands, applied = make_deploy(
+        project, tmp_path, IMAGE=PUSHED, DEPLOY_ENV="production", DEPLOY_TARGET=target
+    )
+    assert code == 0, stderr
+    namespace = f"{SLUG}-production"
+    assert any(c.startswith(f"kubectl create namespace {namespace} ") for c in commands)
+    images = re.findall(r"^\s*image: (\S+)$", applied, re.MULTILINE)
+    assert images and set(images) == {PUSHED}
+    for document in yaml.safe_load_all(applied):
+        if document and target == "kubernetes":
+            assert document["metadata"]["namespace"] == namespace
+    waits = [c for c in commands if c.startswith(("kubectl rollout", "kubectl wait"))]
+    assert len(waits) == 1 and f"--namespace={namespace}" in waits[0]
+    if target == "kubernetes":
+        assert not list((project / "deploy").glob(".overlay-*"))
+
+
+@pytest.mark.parametrize(
+    ("target", "command"),
+    [
+        ("docker_swarm", "stack deploy --with-registry-auth --compose-file=deploy/swarm/"),
+        ("docker_compose", f"compose --project-name={SLUG}-staging up --detach --no-build"),
+    ],
+)
+def test_make_deploy_runs_the_pushed_image_on_docker(
+    project: Path, tmp_path: Path, target: str, command: str
+) -> None:
+    code, stderr, commands, _ = make_deploy(project, tmp_path, IMAGE=PUSHED, DEPLOY_TARGET=target)
+    assert code == 0, stderr
+    (called,) = commands
+    assert called.startswith(f"docker {command}") and called.endswith(f"IMAGE={PUSHED}")
+    assert f"{SLUG}-staging" in called
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "set IMAGE to the pushed image"),
+        ({"IMAGE": PUSHED, "DEPLOY_ENV": "dev"}, "DEPLOY_ENV must be staging or production"),
+        ({"IMAGE": PUSHED, "DEPLOY_TARGET": "heroku"}, "DEPLOY_TARGET must be one of: kserve"),
+    ],
+    ids=["no-image", "deploy_env=dev", "deploy_target=heroku"],
+)
+def test_make_deploy_refuses_what_it_cannot_do(
+    project: Path, tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    code, stderr, commands, _ = make_deploy(project, tmp_path, **env)
+    assert code != 0 and message in stderr
+    assert commands == []
+
+
+def test_make_deploy_without_a_target_says_how_to_get_one(template: Path, tmp_path: Path) -> None:
+    answers = {"model_serving": "fastapi", "deployment_targets": []}
+    project = render_deployable(answers, tmp_path / "project", template)
+    code, stderr, _, _ = make_deploy(project, tmp_path, IMAGE=PUSHED)
+    assert code != 0 and "add one to deployment_targets" in stderr
+    assert not (project / "deploy").exists()
