@@ -276,6 +276,9 @@ def test_kserve_serves_the_project_image_as_its_predictor(project: Path) -> None
     assert container["image"] == f"{SLUG}:latest"
     assert [port["containerPort"] for port in container["ports"]] == [8000]
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    # Knative, under KServe's serverless mode, refuses a pod-level securityContext by default.
+    assert "securityContext" not in service["spec"]["predictor"]
+    assert container["securityContext"]["runAsNonRoot"] is True
 
 
 def test_every_seldon_graph_node_has_its_container(project: Path) -> None:
