@@ -25,7 +25,11 @@ PROVIDERS = list(COPIER["ci_provider"]["choices"])
 
 # Answer sets every provider is rendered with: the whole loop, and the local loop only.
 VARIANTS = {
-    "serving=fastapi-feedback_loop=true": {"model_serving": "fastapi", "feedback_loop": True},
+    "serving=fastapi-feedback_loop=true-deployment_targets=compose,kubernetes": {
+        "model_serving": "fastapi",
+        "feedback_loop": True,
+        "deployment_targets": ["docker_compose", "kubernetes"],
+    },
     "serving=none-feedback_loop=false-data_versioning=none-experiment_tracking=none": {
         "model_serving": "none",
         "feedback_loop": False,
@@ -67,11 +71,11 @@ GITLAB_KEYWORDS = {
 @pytest.fixture(scope="session")
 def ci_project(template: Path, tmp_path_factory: pytest.TempPathFactory):
     """Render once per answer set and worker; skip (with the reason) a choice still refused."""
-    renders: dict[tuple, Path] = {}
+    renders: dict[str, Path] = {}
 
     def _render(provider: str, variant: str, **extra: str) -> Path:
         answers = {"ci_provider": provider, **VARIANTS[variant], **extra}
-        key = tuple(sorted(answers.items()))
+        key = json.dumps(answers, sort_keys=True)
         if key not in renders:
             dst = tmp_path_factory.mktemp("ci") / "project"
             try:
