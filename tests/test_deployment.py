@@ -139,6 +139,57 @@ def test_the_build_context_holds_only_what_the_image_copies(project: Path) -> No
     assert all((project / name).exists() for name in allowed - {"uv.lock"})
 
 
+@pytest.mark.slow
+def test_the_image_build_steps_install_the_service_without_docker(
+    project: Path, tmp_path: Path
+) -> None:
+    """No container engine here: run the Dockerfile's own `uv sync` steps, each in a folder
+    holding only what that step sees (its bind mounts, then what .dockerignore lets through)."""
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    steps = re.findall(r"^\s*(uv sync [^\\\n]+)$", dockerfile, re.MULTILINE)
+    assert len(steps) == 2, steps
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONHOME"}
+    }
+    python_version = yaml.safe_load((project / ".copier-answers.yml").read_text())["python_version"]
+    environment.update(
+        UV_PROJECT_ENVIRONMENT=str(tmp_path / "venv"),
+        UV_PYTHON=python_version,
+        UV_PYTHON_DOWNLOADS="never",
+    )
+
+    def uv(command: str, cwd: Path) -> None:
+        result = subprocess.run(
+            [tool("uv"), *command.split()[1:]],
+            cwd=cwd,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"{command}:\n{result.stdout}{result.stderr}"
+
+    source = tmp_path / "source"
+    shutil.copytree(project, source)
+    uv("uv lock", source)  # what `make setup` leaves behind, and the user commits
+    dependencies = tmp_path / "dependencies"
+    dependencies.mkdir()
+    for mounted in re.findall(r"--mount=type=bind,source=([^,\s]+)", dockerfile):
+        shutil.copy2(source / mounted, dependencies / mounted)
+    uv(steps[0], dependencies)
+    context = tmp_path / "context"
+    context.mkdir()
+    ignore = (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    for allowed in (line[1:].rstrip("/") for line in ignore if line.startswith("!")):
+        copy = shutil.copytree if (source / allowed).is_dir() else shutil.copy2
+        copy(source / allowed, context / allowed)
+    uv(steps[1], context)
+    python = tmp_path / "venv" / "bin" / "python"
+    run(python, "-m", PACKAGE, "--help", cwd=tmp_path)
+
+
 # --- Kubernetes ----------------------------------------------------------------------------------
 
 
