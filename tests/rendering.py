@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import tarfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,41 +49,77 @@ def scenario(name: str) -> dict[str, Any]:
     return data.get("answers") or {}
 
 
-def snapshot(dst: Path) -> Path:
-    """A git repository holding the template's working tree (uncommitted changes included), so
-    that every test renders what is on disk, the way `copier copy` renders a released tag."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=TEMPLATE_ROOT,
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout.split("\0")
-    for name in filter(None, files):
+GIT = [
+    "git",
+    "-c",
+    "user.name=test",
+    "-c",
+    "user.email=test@example.com",
+    "-c",
+    "init.defaultBranch=main",
+]
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run([*GIT, *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+
+def copy_working_tree(dst: Path) -> None:
+    """Copy the template's tracked and untracked-but-not-ignored files into `dst`."""
+    files = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=TEMPLATE_ROOT)
+    for name in filter(None, files.split("\0")):
         source = TEMPLATE_ROOT / name
         if source.is_file():
             (dst / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dst / name)
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-    subprocess.run([*git, "init", "--quiet"], cwd=dst, check=True)
-    subprocess.run([*git, "add", "--all"], cwd=dst, check=True)
-    subprocess.run(
-        [*git, "commit", "--quiet", "--no-verify", "-m", "snapshot"], cwd=dst, check=True
-    )
+
+
+def snapshot(dst: Path) -> Path:
+    """A git repository holding the template's working tree (uncommitted changes included), so
+    that every test renders what is on disk, the way `copier copy` renders a released tag."""
+    dst.mkdir(parents=True, exist_ok=True)
+    copy_working_tree(dst)
+    git("init", "--quiet", cwd=dst)
+    git("add", "--all", cwd=dst)
+    git("commit", "--quiet", "--no-verify", "-m", "snapshot", cwd=dst)
     return dst
 
 
-def render(answers: dict[str, Any], dst: Path, template: Path | str = TEMPLATE_ROOT) -> Path:
+def releases() -> list[dict[str, str]]:
+    """Released versions, oldest first (releases.yml: works in a clone without tags)."""
+    data = yaml.safe_load((TEMPLATE_ROOT / "releases.yml").read_text(encoding="utf-8"))
+    return data["releases"]
+
+
+def history(dst: Path, release: dict[str, str]) -> Path:
+    """A template repository whose history is `release` (tagged with its version) and then the
+    working tree as HEAD: what a user's `copier update` sees after a new commit on main."""
+    dst.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", release["commit"]],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dst, filter="data")
+    git("init", "--quiet", cwd=dst)
+    git("add", "--all", cwd=dst)
+    git("commit", "--quiet", "--no-verify", "-m", f"release {release['version']}", cwd=dst)
+    git("tag", release["version"], cwd=dst)
+    git("rm", "-r", "--quiet", ".", cwd=dst)
+    copy_working_tree(dst)
+    git("add", "--all", cwd=dst)
+    git("commit", "--quiet", "--no-verify", "--allow-empty", "-m", "working tree", cwd=dst)
+    return dst
+
+
+def render(
+    answers: dict[str, Any], dst: Path, template: Path | str = TEMPLATE_ROOT, vcs_ref: str = "HEAD"
+) -> Path:
     """Render `answers` (others take their defaults) into `dst` with copier's own API."""
     check_answer_keys(answers)
-    copier.run_copy(
-        str(template),
-        dst,
-        data=answers,
-        defaults=True,
-        vcs_ref="HEAD",
-        quiet=True,
-    )
+    copier.run_copy(str(template), dst, data=answers, defaults=True, vcs_ref=vcs_ref, quiet=True)
     return dst
 
 

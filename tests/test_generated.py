@@ -15,7 +15,13 @@ from rendering import render, scenario, scenario_names
 pytestmark = pytest.mark.slow
 
 # Set by nox for its own session; the project must use its own environment.
-OUTER_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX", "PYTHONHOME"}
+OUTER_ENVIRONMENT = {
+    "VIRTUAL_ENV",
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON",
+    "CONDA_PREFIX",
+    "PYTHONHOME",
+}
 
 CHAMPION_PROBE = """
 import json, mlflow

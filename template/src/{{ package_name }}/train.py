@@ -2,26 +2,12 @@
 
 import joblib
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from .files import read_json, read_table
+from .model import build_model
 from .params import TrainParams
 from .paths import FEATURES, MODEL, TRAIN_DATA
-
-
-def build_model(params: TrainParams) -> Pipeline:
-    """Scaling and a logistic regression: a strong, fast baseline to replace with your own."""
-    return Pipeline(
-        [
-            ("scale", StandardScaler()),
-            (
-                "classify",
-                LogisticRegression(C=params.C, max_iter=params.max_iter, random_state=params.seed),
-            ),
-        ]
-    )
 
 
 def fit(train: pd.DataFrame, features: list[str], target: str, params: TrainParams) -> Pipeline:
