@@ -46,6 +46,17 @@ CASES = [
 ]
 ACTIVE_CASES = [case for case in CASES if case.values[0] != "none"]
 
+
+def cases_of(provider: str) -> list:
+    """The answer sets of one provider, with ids that read like the answers."""
+    return [
+        pytest.param(
+            variant, id=f"ci={provider}-{variant}", marks=pytest.mark.xdist_group(provider)
+        )
+        for variant in VARIANTS
+    ]
+
+
 # The file or folder that holds each provider's pipeline definitions.
 PROVIDER_ROOTS = {
     "github_actions": ".github",
@@ -256,7 +267,7 @@ def test_provider_files_pass_their_schemas(provider, variant, ci_project):
         check_schema("vendor.travis", [project / ".travis.yml"])
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", cases_of("github_actions"))
 def test_github_workflows_pass_actionlint_and_zizmor(variant, ci_project):
     project = ci_project("github_actions", variant)
     workflows = sorted(str(p) for p in (project / ".github" / "workflows").glob("*.yml"))
@@ -265,7 +276,7 @@ def test_github_workflows_pass_actionlint_and_zizmor(variant, ci_project):
     run(tool("zizmor"), "--offline", "--no-progress", ".", cwd=project)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", cases_of("github_actions"))
 def test_github_actions_are_pinned_to_commits(variant, ci_project):
     project = ci_project("github_actions", variant)
     pins: dict[str, set[str]] = {}
@@ -311,7 +322,7 @@ def test_every_command_a_job_runs_is_a_makefile_target(provider, variant, ci_pro
             assert command.removeprefix("make ") in targets, f"{job['name']}: {command}"
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", cases_of("jenkins"))
 def test_jenkinsfile_stages_follow_the_logical_jobs(variant, ci_project):
     project = ci_project("jenkins", variant)
     text = (project / "Jenkinsfile").read_text(encoding="utf-8")
@@ -328,7 +339,18 @@ def test_jenkinsfile_stages_follow_the_logical_jobs(variant, ci_project):
     assert ("input {" in text) == ("deploy" in order), "production waits for an approval"
 
 
-@pytest.mark.parametrize("provider", [p for p in PROVIDERS if p != "none"])
+@pytest.mark.parametrize(
+    "provider",
+    [
+        pytest.param(
+            p,
+            id=f"ci={p}-serving=fastapi-project_name=Churn Model",
+            marks=pytest.mark.xdist_group(p),
+        )
+        for p in PROVIDERS
+        if p != "none"
+    ],
+)
 def test_image_is_named_from_the_answers(provider, ci_project):
     variant = next(iter(VARIANTS))
     project = ci_project(provider, variant, project_name="Churn Model")
