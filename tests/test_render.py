@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,27 @@ def test_the_readme_starts_with_setup_run_test(rendered: tuple[str, Path]) -> No
     assert block is not None
     commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
     assert commands == ["make setup", "make run", "make test"]
+
+
+def test_generated_python_passes_bandit(rendered: tuple[str, Path]) -> None:
+    _, project = rendered
+    result = subprocess.run(
+        ["bandit", "--recursive", "--quiet", "--format", "txt", "src"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_secrets_in_the_render(rendered: tuple[str, Path]) -> None:
+    _, project = rendered
+    result = subprocess.run(
+        ["detect-secrets", "scan", "--all-files", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout)["results"] == {}
