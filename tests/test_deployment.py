@@ -10,8 +10,12 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -139,23 +143,25 @@ def test_the_build_context_holds_only_what_the_image_copies(project: Path) -> No
     assert all((project / name).exists() for name in allowed - {"uv.lock"})
 
 
-@pytest.mark.slow
-def test_the_image_build_steps_install_the_service_without_docker(
-    project: Path, tmp_path: Path
-) -> None:
+def image_environment() -> dict[str, str]:
+    """This process's environment without the outer virtualenv, as the image starts clean."""
+    outer = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONHOME"}
+    return {key: value for key, value in os.environ.items() if key not in outer}
+
+
+@pytest.fixture(scope="module")
+def image_build(project: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """No container engine here: run the Dockerfile's own `uv sync` steps, each in a folder
-    holding only what that step sees (its bind mounts, then what .dockerignore lets through)."""
+    holding only what that step sees (its bind mounts, then what .dockerignore lets through).
+    Returns (the image's virtualenv, a working copy of the project with its lock file)."""
+    build = tmp_path_factory.mktemp("image")
     dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
     steps = re.findall(r"^\s*(uv sync [^\\\n]+)$", dockerfile, re.MULTILINE)
     assert len(steps) == 2, steps
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONHOME"}
-    }
     python_version = yaml.safe_load((project / ".copier-answers.yml").read_text())["python_version"]
+    environment = image_environment()
     environment.update(
-        UV_PROJECT_ENVIRONMENT=str(tmp_path / "venv"),
+        UV_PROJECT_ENVIRONMENT=str(build / "venv"),
         UV_PYTHON=python_version,
         UV_PYTHON_DOWNLOADS="never",
     )
@@ -171,23 +177,110 @@ def test_the_image_build_steps_install_the_service_without_docker(
         )
         assert result.returncode == 0, f"{command}:\n{result.stdout}{result.stderr}"
 
-    source = tmp_path / "source"
+    source = build / "source"
     shutil.copytree(project, source)
     uv("uv lock", source)  # what `make setup` leaves behind, and the user commits
-    dependencies = tmp_path / "dependencies"
+    dependencies = build / "dependencies"
     dependencies.mkdir()
     for mounted in re.findall(r"--mount=type=bind,source=([^,\s]+)", dockerfile):
         shutil.copy2(source / mounted, dependencies / mounted)
     uv(steps[0], dependencies)
-    context = tmp_path / "context"
+    context = build / "context"
     context.mkdir()
     ignore = (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
     for allowed in (line[1:].rstrip("/") for line in ignore if line.startswith("!")):
         copy = shutil.copytree if (source / allowed).is_dir() else shutil.copy2
         copy(source / allowed, context / allowed)
     uv(steps[1], context)
-    python = tmp_path / "venv" / "bin" / "python"
-    run(python, "-m", PACKAGE, "--help", cwd=tmp_path)
+    return build / "venv", source
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("image")
+def test_the_image_build_steps_install_the_service(image_build: tuple[Path, Path]) -> None:
+    venv, source = image_build
+    output = run(venv / "bin" / "python", "-m", PACKAGE, "serve", "--help", cwd=source.parent)
+    assert "--port" in output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(url: str, body: dict[str, Any] | None = None) -> tuple[int, str]:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"} if data else {}
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("image")
+def test_the_service_in_the_image_environment_exposes_metrics_promtool_accepts(
+    image_build: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Train with the image's environment, start the service as the image's CMD does, send
+    traffic, and lint /metrics with `promtool check metrics`; the alert rules' series exist."""
+    venv, source = image_build
+    python = str(venv / "bin" / "python")
+    environment = {
+        **{k: v for k, v in image_environment().items() if k != "MLFLOW_TRACKING_URI"},
+        "PREDICTION_LOG": str(tmp_path / "predictions.jsonl"),
+    }
+    subprocess.run(
+        [python, "-m", PACKAGE, "pipeline"], cwd=source, env=environment, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    features = json.loads((source / "data" / "processed" / "features.json").read_text())
+    sample = subprocess.run(
+        [python, "-c", f"import pandas as p; print(p.read_parquet('data/processed/test.parquet')"
+         f"[{features['features']!r}].head(5).to_json(orient='records'))"],
+        cwd=source, env=environment, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [python, "-m", PACKAGE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=source, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while http_status := _ready(base):
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline, f"/ready answered {http_status} for 120 s"
+            time.sleep(0.5)
+        status, _ = http(f"{base}/predict", {"records": json.loads(sample)})
+        assert status == 200
+        status, _ = http(f"{base}/predict", {"records": [{"not_a_feature": 1.0}]})
+        assert status == 422
+        status, metrics = http(f"{base}/metrics")
+        assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    output = run(tool("promtool"), "check", "metrics", stdin=metrics)
+    assert output.strip() == "", output
+    # The drift gauge appears once `make monitor` has written a report; the others at once.
+    for name in SERVING_METRICS - {"model_drift_detected"}:
+        assert re.search(rf"^{name}(_total|_bucket|_count|_sum)?[{{ ]", metrics, re.MULTILINE), name
+    assert 'model_requests_total{endpoint="/predict",status_code="200"}' in metrics
+    assert 'model_requests_total{endpoint="/predict",status_code="422"}' in metrics
+    assert 'model_request_latency_seconds_bucket{endpoint="/predict",le="0.5"}' in metrics
+
+
+def _ready(base: str) -> int:
+    """0 once /ready answers 200, else the status (or -1 while nothing listens)."""
+    try:
+        status, _ = http(f"{base}/ready")
+    except OSError:
+        return -1
+    return 0 if status == 200 else status
 
 
 # --- Kubernetes ----------------------------------------------------------------------------------
@@ -615,7 +708,8 @@ def test_make_deploy_refuses_what_it_cannot_do(
 
 
 def test_make_deploy_without_a_target_says_how_to_get_one(template: Path, tmp_path: Path) -> None:
-    answers = {"model_serving": "fastapi", "deployment_targets": []}
+    # No Prometheus either: its rules live under deploy/ too.
+    answers = {"model_serving": "fastapi", "deployment_targets": [], "monitoring": []}
     project = render_deployable(answers, tmp_path / "project", template)
     code, stderr, _, _ = make_deploy(project, tmp_path, IMAGE=PUSHED)
     assert code != 0 and "add one to deployment_targets" in stderr
