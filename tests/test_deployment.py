@@ -463,12 +463,13 @@ def test_compose_runs_the_service_with_mlflow_prometheus_and_grafana(project: Pa
     mlflow = " ".join(compose["services"]["mlflow"]["command"])
     assert "--backend-store-uri=sqlite:////mlflow/mlflow.db" in mlflow
     assert "mlflow:/mlflow" in compose["services"]["mlflow"]["volumes"]
+    assert "./reports:/app/reports:ro" in serving["volumes"]  # the drift flag on /metrics
     for service in compose["services"].values():
         image = service["image"]
         assert re.search(r":v?\d+\.\d+", image) or image == serving["image"], image
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            if source.startswith("./"):
+            if source.startswith("./deploy/"):  # configuration shipped with the project
                 assert (project / source).is_dir(), source
 
 
