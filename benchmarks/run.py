@@ -3,8 +3,8 @@ same run on the same machine, so the numbers compare across machines.
 
 - render: copier rendering the default and the largest scenario, against copier rendering a trivial
   three-file template (the cost of copier itself).
-- pipeline: the generated project's whole loop (`make run`) against its bare `python -c pass` start-up
-  in the same environment (the fixed cost of the interpreter).
+- pipeline: the generated project's whole loop (`make run`) against a bare `python -c pass` in
+  the same environment (the fixed cost of starting the interpreter).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from rendering import render, rendered_files, scenario, scenario_names, snapshot  # noqa: E402
-
-import copier  # noqa: E402
+import copier
+from rendering import render, rendered_files, scenario, scenario_names, snapshot
 
 OUTER_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX"}
 
@@ -121,8 +120,12 @@ def main() -> None:
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     render_, pipeline = results["render"], results["pipeline"]
     print(f"render trivial template : {render_['trivial_s']:.2f} s (baseline)")
-    print(f"render default scenario : {render_['default_s']:.2f} s = {render_['default_ratio']:.1f}x")
-    print(f"render largest scenario : {render_['largest_s']:.2f} s = {render_['largest_ratio']:.1f}x")
+    print(
+        f"render default scenario : {render_['default_s']:.2f} s = {render_['default_ratio']:.1f}x"
+    )
+    print(
+        f"render largest scenario : {render_['largest_s']:.2f} s = {render_['largest_ratio']:.1f}x"
+    )
     print(f"project set-up (make setup, cached packages): {pipeline['setup_s']:.1f} s")
     print(
         f"whole loop (make run): {pipeline['run_s']:.1f} s = {pipeline['run_ratio']:.1f}x "

@@ -28,23 +28,25 @@ def choices(question: dict[str, Any]) -> str:
 
 def reference() -> str:
     config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
-    asked = {k: v for k, v in config.items() if not k.startswith("_") and v.get("when") is not False}
+    asked = {
+        k: v for k, v in config.items() if not k.startswith("_") and v.get("when") is not False
+    }
     derived = {k: v for k, v in config.items() if not k.startswith("_") and v.get("when") is False}
     lines = [
         "# Questions reference",
         "",
         "Generated from `copier.yml` by `docs/generate.py` (`nox -s docs`); do not edit by hand.",
-        "Pass answers with `--data key=value` (lists as YAML: `--data 'monitoring=[prometheus]'`) or",
-        "`--data-file answers.yml`. Defaults that are Jinja expressions depend on earlier answers.",
+        "Pass answers with `--data key=value` (lists as YAML:",
+        "`--data 'monitoring=[prometheus]'`) or `--data-file answers.yml`. Defaults that are",
+        "Jinja expressions depend on earlier answers.",
         "",
         "| question | choices | default | what it changes |",
         "|---|---|---|---|",
     ]
     for name, question in asked.items():
         default = question.get("default", "")
-        lines.append(
-            f"| `{name}` | {cell(choices(question))} | `{cell(default)}` | {cell(question['help'])} |"
-        )
+        row = [f"`{name}`", cell(choices(question)), f"`{cell(default)}`", cell(question["help"])]
+        lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
         "## Derived values",

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pairwise import matrix, row_id
 from rendering import render, scenario, scenario_names
 
 pytestmark = pytest.mark.slow
@@ -54,7 +55,18 @@ def readme_commands(project: Path) -> list[str]:
 def test_the_readme_commands_work_and_the_loop_closes(
     name: str, template: Path, tmp_path: Path
 ) -> None:
-    answers = scenario(name)
+    check_generated_project(scenario(name), template, tmp_path)
+
+
+@pytest.mark.parametrize("row", matrix(), ids=row_id)
+def test_every_pairwise_combination_passes_its_own_checks(
+    row: dict, template: Path, tmp_path: Path
+) -> None:
+    check_generated_project(row, template, tmp_path)
+
+
+def check_generated_project(answers: dict, template: Path, tmp_path: Path) -> None:
+    """Render, follow the README's first commands in order, lint, and check the loop closed."""
     project = render(answers, tmp_path / "project", template=template)
     assert not (project / ".git").exists()
 

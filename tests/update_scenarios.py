@@ -1,4 +1,5 @@
-"""Rewrite the `files:` list of every scenario from a fresh render (`nox -s scenario_files`).
+"""Rewrite each scenario's `files:` list from a fresh render, and the pairwise matrix
+(`nox -s scenario_files`).
 
 The render tests compare against these lists; review the diff before committing it."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pairwise
 import yaml
 from rendering import SCENARIOS_DIR, render, rendered_files, scenario, scenario_names, snapshot
 
@@ -21,6 +23,7 @@ def main() -> None:
             listing = yaml.safe_dump({"files": files}, default_flow_style=False, width=200)
             path.write_text(f"{text}\n{listing}", encoding="utf-8")
             print(f"{name}: {len(files)} files")
+    print(f"pairwise matrix: {pairwise.write()} rows")
 
 
 if __name__ == "__main__":
