@@ -77,22 +77,20 @@ RULES = [
     Rule(r"\.travis\.yml", ci("travis_ci")),
     Rule(r"renovate\.json", lambda a: a["ci_provider"] not in {"github_actions", "none"}),
     # Collaboration: code owners, templates, responsibilities
-    Rule(r"docs/responsibilities\.md", always, required=False),
     Rule(
         r"\.github/(CODEOWNERS|pull_request_template\.md|ISSUE_TEMPLATE/\w+\.yml)",
         ci("github_actions"),
-        required=False,
     ),
-    Rule(
-        r"\.gitlab/(CODEOWNERS|(issue|merge_request)_templates/\w+\.md)",
-        ci("gitlab_ci"),
-        required=False,
-    ),
-    Rule(
-        r"CODEOWNERS",
-        lambda a: a["ci_provider"] not in {"github_actions", "gitlab_ci"},
-        required=False,
-    ),
+    Rule(r"\.gitlab/(CODEOWNERS|(issue|merge_request)_templates/\w+\.md)", ci("gitlab_ci")),
+    Rule(r"CODEOWNERS", lambda a: a["ci_provider"] not in {"github_actions", "gitlab_ci"}),
+    # The docs site: initiation, architecture, coverage, decisions, runbooks, model card
+    Rule(r"mkdocs\.yml", always),
+    Rule(r"docs/(index|architecture|coverage|model_card|responsibilities)\.md", always),
+    Rule(r"docs/project/(goal|framing|data)\.md", always),
+    Rule(r"docs/adr/(index|\d{4}-[a-z-]+)\.md", always),
+    Rule(r"docs/runbooks/(index|retrain|drift-alert|rotate-a-secret)\.md", always),
+    Rule(r"docs/runbooks/roll-back\.md", lambda a: a["experiment_tracking"] == "mlflow"),
+    Rule(r"src/PKG/model_card\.py|tests/test_docs\.py", always),
     # Serving and its deployment targets
     Rule(r"Dockerfile|\.dockerignore|docs/deployment\.md", lambda a: serving(a)),
     Rule(r"compose\.yaml", target("docker_compose")),

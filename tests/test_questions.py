@@ -54,6 +54,16 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
         "answer model_serving=fastapi or deployment_targets=[]",
     ),
     ({"monitoring": ["grafana"]}, "monitoring", "add prometheus to monitoring or remove grafana"),
+    ({"roles": []}, "roles", "choose at least one role"),
+    ({"roles": ["tester"]}, "roles", "Invalid choice"),
+    ({"team_handles": {"data_scientist": "acme"}}, "team_handles", "write @name or @org/team"),
+    ({"team_handles": {"data_scientist": "@a b"}}, "team_handles", "is not a handle"),
+    (
+        {"roles": ["ml_engineer"], "team_handles": {"data_scientist": "@acme/ds"}},
+        "team_handles",
+        "add it to roles or remove it from team_handles",
+    ),
+    ({"team_handles": ["@acme"]}, "team_handles", "must be a mapping role -> handle"),
 ]
 
 # Choices whose files come with later work: refused, never silently ignored.
@@ -65,7 +75,6 @@ NOT_AVAILABLE_YET: list[dict[str, Any]] = [
     {"model_serving": "fastapi"},
     {"monitoring": ["drift_reports"]},
     {"feedback_loop": True},
-    {"roles": ["data_scientist"]},
 ]
 
 

@@ -14,3 +14,4 @@ VALIDATION_REPORT = REPORTS_DIR / "validation.json"
 METRICS = REPORTS_DIR / "metrics.json"
 EVALUATION = REPORTS_DIR / "evaluation.json"
 REGISTRATION = REPORTS_DIR / "registration.json"
+MODEL_CARD = Path("docs/model_card.md")
