@@ -99,6 +99,15 @@ RULES = [
     Rule(r"deploy/seldon/seldondeployment\.yaml", target("seldon")),
     Rule(r"deploy/swarm/stack\.yaml", target("docker_swarm")),
     Rule(r"deploy/deploy\.sh", lambda a: bool(a["deployment_targets"])),
+    # Training on Kubernetes
+    Rule(
+        r"deploy/kubernetes-training/((configmap|job|kustomization|serviceaccount)\.yaml|README\.md)",
+        lambda a: a["training_infrastructure"] == "kubernetes",
+    ),
+    Rule(
+        r"deploy/kubernetes-training/cronjob\.yaml",
+        lambda a: a["training_infrastructure"] == "kubernetes" and a["feedback_loop"],
+    ),
     # Monitoring
     Rule(r"deploy/prometheus/(alerts|alerts\.test|prometheus)\.yml", monitor("prometheus")),
     Rule(
