@@ -121,7 +121,10 @@ def answers_of(project: Path) -> dict:
         if not name.startswith("_") and question.get("when") is False
     }
     for name, question in derived.items():
-        value = env.from_string(str(question["default"])).render(**answers)
+        try:
+            value = env.from_string(str(question["default"])).render(**answers)
+        except jinja2.TemplateError:  # needs copier's extensions; ci.jinja would name it if used
+            continue
         answers[name] = value == "True" if question.get("type") == "bool" else value
     return answers
 
