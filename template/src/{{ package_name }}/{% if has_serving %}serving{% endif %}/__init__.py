@@ -1,0 +1,1 @@
+"""HTTP service and batch scoring for the champion model."""

@@ -1,0 +1,88 @@
+"""Commands of the serving component: serve, score, export."""
+
+import argparse
+import logging
+from pathlib import Path
+
+from .log_config import with_logging
+
+logger = logging.getLogger(__name__)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .log_config import configure_logging
+
+    log_config = configure_logging()
+    app = create_app()
+    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config, access_log=False)
+    return 0
+
+
+def score(args: argparse.Namespace) -> int:
+    from .batch import score_file
+    from .model import ModelNotAvailableError, load_model
+    from .prediction_log import PredictionLog
+    from .settings import ServingSettings
+
+    settings = ServingSettings()
+    try:
+        model = load_model(args.model_uri or settings.model_uri, settings.mlflow_tracking_uri)
+    except ModelNotAvailableError as error:
+        logger.error("%s", error)
+        return 2
+    log = None if args.no_log else PredictionLog(settings.prediction_log)
+    try:
+        count = score_file(model, args.input, args.output, log)
+    except (OSError, ValueError) as error:
+        logger.error("%s", error)
+        return 2
+    finally:
+        if log is not None:
+            log.close()
+    logger.info(
+        "scored %d rows with %s version %s -> %s", count, model.name, model.version, args.output
+    )
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from .model import ModelNotAvailableError, export_model
+    from .settings import ServingSettings
+
+    settings = ServingSettings()
+    try:
+        model = export_model(
+            args.model_uri or settings.model_uri, settings.mlflow_tracking_uri, args.output
+        )
+    except ModelNotAvailableError as error:
+        logger.error("%s", error)
+        return 2
+    logger.info("exported %s version %s to %s", model.name, model.version, args.output)
+    return 0
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register serve, score and export on the project's CLI."""
+    serve_parser = subparsers.add_parser("serve", help="run the HTTP service (uvicorn)")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.set_defaults(handler=serve)
+
+    score_parser = subparsers.add_parser("score", help="score a CSV/Parquet file with the model")
+    score_parser.add_argument("--input", type=Path, required=True)
+    score_parser.add_argument("--output", type=Path, required=True)
+    score_parser.add_argument("--model-uri", help="default: MODEL_URI (the champion)")
+    score_parser.add_argument(
+        "--no-log", action="store_true", help="do not append to the prediction log"
+    )
+    score_parser.set_defaults(handler=with_logging(score))
+
+    export_parser = subparsers.add_parser(
+        "export", help="copy the champion into a directory that MODEL_URI can point at"
+    )
+    export_parser.add_argument("--output", type=Path, default=Path("build/model"))
+    export_parser.add_argument("--model-uri", help="default: MODEL_URI (the champion)")
+    export_parser.set_defaults(handler=with_logging(export))
