@@ -1,0 +1,123 @@
+"""Drift check: the training data (reference) against the features of logged predictions."""
+
+import json
+import logging
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from evidently import DataDefinition, Dataset, Report
+from evidently.presets import DataDriftPreset
+
+from ..files import read_json, read_table, write_json
+from ..params import MonitoringParams
+from ..paths import FEATURES, REPORTS_DIR, TRAIN_DATA
+
+DRIFT_HTML = REPORTS_DIR / "drift.html"
+DRIFT_JSON = REPORTS_DIR / "drift.json"
+# Exit codes of `drift` (and `make monitor`).
+NO_DRIFT, DRIFT, NOT_CHECKED = 0, 1, 2
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DriftResult:
+    """What `reports/drift.json` holds. `drift_detected` is None when the check could not run."""
+
+    drift_detected: bool | None
+    reason: str
+    drifted_share: float | None = None
+    drift_share_threshold: float | None = None
+    drifted_columns: list[str] = field(default_factory=list)
+    columns: dict[str, dict] = field(default_factory=dict)
+    reference_rows: int = 0
+    current_rows: int = 0
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    @property
+    def exit_code(self) -> int:
+        if self.drift_detected is None:
+            return NOT_CHECKED
+        return DRIFT if self.drift_detected else NO_DRIFT
+
+
+def read_prediction_log(path: Path, last: int) -> list[dict]:
+    """The newest `last` entries of the prediction log (JSON lines); [] when there is none."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as handle:
+        lines = deque((line for line in handle if line.strip()), maxlen=last)
+    return [json.loads(line) for line in lines]
+
+
+def current_features(entries: list[dict], features: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([entry["features"] for entry in entries], columns=features, dtype="float64")
+
+
+def _column_verdicts(snapshot: dict) -> dict[str, dict]:
+    """Per-column statistic and verdict from the report's ValueDrift metrics."""
+    verdicts = {}
+    for metric in snapshot["metrics"]:
+        config = metric["config"]
+        if not config["type"].endswith(":ValueDrift"):
+            continue
+        statistic, threshold = float(metric["value"]), float(config["threshold"])
+        # p-value tests drift below the threshold, distance measures at or above it.
+        is_p_value = "p_value" in config["method"]
+        drifted = statistic < threshold if is_p_value else statistic >= threshold
+        verdicts[config["column"]] = {
+            "method": config["method"],
+            "statistic": statistic,
+            "threshold": threshold,
+            "drifted": drifted,
+        }
+    return verdicts
+
+
+def check_drift(params: MonitoringParams, prediction_log: Path) -> DriftResult:
+    """Compare the training features with the newest logged predictions; write both reports."""
+    features = read_json(FEATURES)["features"]
+    reference = read_table(TRAIN_DATA)[features].astype("float64")
+    current = current_features(read_prediction_log(prediction_log, params.window), features)
+    if len(current) < params.min_rows:
+        result = DriftResult(
+            drift_detected=None,
+            reason=f"{len(current)} logged predictions in {prediction_log}, "
+            f"the check needs at least {params.min_rows} (monitoring.min_rows)",
+            reference_rows=len(reference),
+            current_rows=len(current),
+        )
+        write_json(DRIFT_JSON, asdict(result))
+        return result
+
+    definition = DataDefinition(numerical_columns=features)
+    snapshot = Report([DataDriftPreset(drift_share=params.drift_share)]).run(
+        reference_data=Dataset.from_pandas(reference, data_definition=definition),
+        current_data=Dataset.from_pandas(current, data_definition=definition),
+    )
+    DRIFT_HTML.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save_html(str(DRIFT_HTML))
+    report = snapshot.dict()
+    summary = next(
+        metric["value"]
+        for metric in report["metrics"]
+        if metric["config"]["type"].endswith(":DriftedColumnsCount")
+    )
+    share = float(summary["share"])
+    columns = _column_verdicts(report)
+    detected = share >= params.drift_share
+    result = DriftResult(
+        drift_detected=detected,
+        reason=f"{share * 100:.0f}% of the features drifted; the limit is "
+        f"{params.drift_share * 100:.0f}% (monitoring.drift_share)",
+        drifted_share=share,
+        drift_share_threshold=params.drift_share,
+        drifted_columns=sorted(name for name, verdict in columns.items() if verdict["drifted"]),
+        columns=columns,
+        reference_rows=len(reference),
+        current_rows=len(current),
+    )
+    write_json(DRIFT_JSON, asdict(result))
+    return result
