@@ -91,6 +91,8 @@ def test_every_chosen_component_shows_as_covered(project) -> None:
     chosen = {
         "C1": answers["ci_provider"] != "none",
         "C3": True,  # the in-process runner always orchestrates the steps
+        "C4": answers["feature_store"] != "none",
+        "C5": True,  # training runs somewhere, a laptop at least
         "C6": answers["experiment_tracking"] == "mlflow",
         "C7": answers["experiment_tracking"] == "mlflow",
         "C8": answers["model_serving"] != "none",
