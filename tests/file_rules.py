@@ -108,6 +108,11 @@ RULES = [
         r"deploy/kubernetes-training/cronjob\.yaml",
         lambda a: a["training_infrastructure"] == "kubernetes" and a["feedback_loop"],
     ),
+    # Orchestrators
+    Rule(
+        r"kubeflow/(pipeline\.py|README\.md|\.gitignore)",
+        lambda a: "kubeflow" in a["orchestrators"],
+    ),
     # Monitoring
     Rule(r"deploy/prometheus/(alerts|alerts\.test|prometheus)\.yml", monitor("prometheus")),
     Rule(

@@ -64,6 +64,17 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
         "answer model_serving=fastapi or training_infrastructure=local",
     ),
     ({"training_infrastructure": "slurm"}, "training_infrastructure", "Invalid choice"),
+    (
+        {"orchestrators": ["kubeflow"], "experiment_tracking": "none"},
+        "orchestrators",
+        "answer experiment_tracking=mlflow or remove kubeflow from orchestrators",
+    ),
+    (
+        {"orchestrators": ["kubeflow"], "model_serving": "none"},
+        "orchestrators",
+        "answer model_serving=fastapi or remove kubeflow from orchestrators",
+    ),
+    ({"orchestrators": ["luigi"]}, "orchestrators", "Invalid choice"),
     ({"monitoring": ["grafana"]}, "monitoring", "add prometheus to monitoring or remove grafana"),
     ({"roles": []}, "roles", "choose at least one role"),
     ({"roles": ["tester"]}, "roles", "Invalid choice"),
@@ -79,7 +90,6 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
 
 # Choices whose files come with later work: refused, never silently ignored.
 NOT_AVAILABLE_YET: list[dict[str, Any]] = [
-    {"orchestrators": ["kubeflow"]},
     {"orchestrators": ["airflow"]},
     {"feature_store": "feast"},
     {"model_serving": "fastapi"},

@@ -161,9 +161,105 @@ def test_make_train_cluster_creates_the_params_the_job_mounts(cluster_training: 
     ],
     ids=["platform-serving=fastapi", "platform-serving=none", "production-serving=fastapi"],
 )
-def test_the_platform_preset_trains_on_kubernetes_when_it_builds_an_image(
+def test_the_platform_preset_trains_on_kubernetes_and_kubeflow_when_it_builds_an_image(
     template: Path, tmp_path: Path, answers: dict[str, Any], expected: str
 ) -> None:
     project = render_offered(answers, tmp_path / "project", template)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert recorded["training_infrastructure"] == expected
+    assert recorded["orchestrators"] == (["kubeflow"] if expected == "kubernetes" else [])
+
+
+# --- Kubeflow Pipelines --------------------------------------------------------------------------
+
+KUBEFLOW: dict[str, Any] = {
+    "project_name": "Churn Scorer",
+    "model_serving": "fastapi",
+    "experiment_tracking": "mlflow",
+    "orchestrators": ["kubeflow"],
+}
+
+
+def project_environment(python_version: str) -> dict[str, str]:
+    """This process's environment without the outer virtualenv, for the project's own uv."""
+    outer = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONHOME"}
+    environment = {key: value for key, value in os.environ.items() if key not in outer}
+    environment.update(UV_PYTHON=python_version, UV_PYTHON_DOWNLOADS="never")
+    return environment
+
+
+@pytest.fixture(scope="module")
+def kubeflow_ir(
+    template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[dict[str, Any]], list[str], Path]:
+    """Compile the rendered project's pipeline the way `make kubeflow` does (its runtime
+    dependencies and the kubeflow group, without the dev tools). Returns the IR's documents,
+    the project's STEPS and the project."""
+    project = render_offered(KUBEFLOW, tmp_path_factory.mktemp("kubeflow") / "project", template)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    environment = project_environment(answers["python_version"])
+    uv = tool("uv")
+    for command in (
+        [uv, "sync", "--quiet", "--no-dev", "--group", "kubeflow"],
+        [uv, "run", "--no-sync", "python", "kubeflow/pipeline.py", "kubeflow/pipeline.yaml",
+         "--image", f"registry.example.com/{SLUG}:abc123"],
+    ):  # fmt: skip
+        result = subprocess.run(command, cwd=project, env=environment, capture_output=True,
+                                text=True, check=False)  # fmt: skip
+        assert result.returncode == 0, f"{command}:\n{result.stdout}{result.stderr}"
+    probe = f"from {PACKAGE}.pipeline import STEPS; print(' '.join(STEPS))"
+    steps = subprocess.run(
+        [uv, "run", "--no-sync", "python", "-c", probe], cwd=project, env=environment,
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    documents = list(yaml.safe_load_all((project / "kubeflow" / "pipeline.yaml").read_text()))
+    return documents, steps, project
+
+
+@pytest.mark.xdist_group("kubeflow")
+def test_the_kubeflow_pipeline_compiles_with_one_component_per_step(
+    kubeflow_ir: tuple[list[dict[str, Any]], list[str], Path],
+) -> None:
+    (spec, _), steps, _ = kubeflow_ir
+    assert {"ingest", "validate", "features", "train", "evaluate", "register"} <= set(steps)
+    assert spec["pipelineInfo"]["name"] == f"{SLUG}-training"
+    components = {name.removeprefix("comp-") for name in spec["components"]}
+    assert components == {*steps, "write-params", "createpvc", "deletepvc"}
+    tasks = spec["root"]["dag"]["tasks"]
+    # The steps run one after the other, in the order of STEPS, after the parameters are written.
+    previous = "write-params"
+    for step in steps:
+        assert previous in tasks[step]["dependentTasks"], step
+        previous = step
+    assert previous in tasks["deletepvc"]["dependentTasks"]
+
+
+@pytest.mark.xdist_group("kubeflow")
+def test_each_kubeflow_step_runs_the_project_command_in_the_project_image(
+    kubeflow_ir: tuple[list[dict[str, Any]], list[str], Path],
+) -> None:
+    (spec, platform), steps, _ = kubeflow_ir
+    executors = spec["deploymentSpec"]["executors"]
+    for step in steps:
+        container = executors[f"exec-{step}"]["container"]
+        assert container["image"] == f"registry.example.com/{SLUG}:abc123"
+        assert container["command"][-3:] == ["-m", PACKAGE, step]
+        assert container["command"][-4].startswith("python")
+    # Every task that runs the image mounts the shared workspace and reads the tracking URI.
+    configs = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    for executor in [f"exec-{step}" for step in steps] + ["exec-write-params"]:
+        assert configs[executor]["pvcMount"][0]["mountPath"] == "/app/work"
+        (config_map,) = configs[executor]["configMapAsEnv"]
+        assert config_map["configMapName"] == f"{SLUG}-pipeline"
+
+
+@pytest.mark.xdist_group("kubeflow")
+def test_the_kubeflow_parameters_are_the_sections_of_params_yaml(
+    kubeflow_ir: tuple[list[dict[str, Any]], list[str], Path],
+) -> None:
+    (spec, _), _, project = kubeflow_ir
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    inputs = spec["root"]["inputDefinitions"]["parameters"]
+    assert set(inputs) == set(params)
+    assert inputs["train"]["defaultValue"] == params["train"]
+    assert all(value["parameterType"] == "STRUCT" for value in inputs.values())
