@@ -92,6 +92,11 @@ RULES = [
     Rule(r"docs/runbooks/roll-back\.md", lambda a: a["experiment_tracking"] == "mlflow"),
     Rule(r"src/PKG/model_card\.py|tests/test_docs\.py", always),
     # Serving and its deployment targets
+    Rule(
+        r"src/PKG/serving/(__init__|app|batch|cli|log_config|middleware|model|prediction_log"
+        r"|schema|settings)\.py|tests/test_serving\.py",
+        lambda a: serving(a),
+    ),
     Rule(r"Dockerfile|\.dockerignore|docs/deployment\.md", lambda a: serving(a)),
     Rule(r"compose\.yaml", target("docker_compose")),
     Rule(r"deploy/kubernetes/\w+\.yaml", target("kubernetes")),
@@ -114,6 +119,16 @@ RULES = [
         lambda a: "kubeflow" in a["orchestrators"],
     ),
     # Monitoring
+    Rule(r"src/PKG/serving/metrics\.py", monitor("prometheus")),
+    Rule(
+        r"src/PKG/monitoring/(__init__|cli|drift)\.py|tests/test_monitoring\.py",
+        monitor("drift_reports"),
+    ),
+    # The feedback loop
+    Rule(
+        r"src/PKG/monitoring/feedback\.py|tests/test_feedback\.py|data/feedback/\.gitkeep",
+        lambda a: a["feedback_loop"],
+    ),
     Rule(r"deploy/prometheus/(alerts|alerts\.test|prometheus)\.yml", monitor("prometheus")),
     Rule(
         r"deploy/grafana/(dashboards/serving\.json|provisioning/\w+/\w+\.yml)", monitor("grafana")

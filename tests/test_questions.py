@@ -76,6 +76,21 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
     ),
     ({"orchestrators": ["luigi"]}, "orchestrators", "Invalid choice"),
     ({"monitoring": ["grafana"]}, "monitoring", "add prometheus to monitoring or remove grafana"),
+    (
+        {"experiment_tracking": "none", "model_serving": "fastapi"},
+        "model_serving",
+        "answer experiment_tracking=mlflow, or model_serving=none",
+    ),
+    (
+        {"model_serving": "none", "monitoring": ["drift_reports"]},
+        "monitoring",
+        "answer model_serving=fastapi, or monitoring=[]",
+    ),
+    (
+        {"monitoring": ["prometheus"], "feedback_loop": True},
+        "feedback_loop",
+        "add drift_reports to monitoring, or answer feedback_loop=false",
+    ),
     ({"roles": []}, "roles", "choose at least one role"),
     ({"roles": ["tester"]}, "roles", "Invalid choice"),
     ({"team_handles": {"data_scientist": "acme"}}, "team_handles", "write @name or @org/team"),
@@ -92,9 +107,6 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
 NOT_AVAILABLE_YET: list[dict[str, Any]] = [
     {"orchestrators": ["airflow"]},
     {"feature_store": "feast"},
-    {"model_serving": "fastapi"},
-    {"monitoring": ["drift_reports"]},
-    {"feedback_loop": True},
 ]
 
 

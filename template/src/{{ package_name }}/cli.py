@@ -1,12 +1,23 @@
 """Command line: one sub-command per pipeline step, plus the whole pipeline and the gate check."""
 
 import argparse
+import importlib
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
 from .evaluate import check_gate
 from .paths import PARAMS
 from .pipeline import STEPS, run_all, run_step
+
+# Components chosen at generation time add their own sub-commands (each sets `handler`).
+COMPONENTS = ("serving", "monitoring")
+
+
+def add_component_commands(commands: argparse._SubParsersAction) -> None:
+    for component in COMPONENTS:
+        if importlib.util.find_spec(f"{__package__}.{component}") is not None:
+            importlib.import_module(f"{__package__}.{component}.cli").add_commands(commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,11 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=f"run the {name} step")
     commands.add_parser("pipeline", help="run every step in order, in this process")
     commands.add_parser("gate", help="exit 1 when the last evaluation failed the promotion gate")
+    add_component_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if "handler" in args:
+        return args.handler(args)
     if args.command == "pipeline":
         run_all(args.params)
     elif args.command == "gate":

@@ -37,5 +37,8 @@ def load_source(params: DataParams) -> pd.DataFrame:
 def run(params: DataParams) -> pd.DataFrame:
     """Load the source and write it to the raw-data path."""
     frame = load_source(params)
+    if params.feedback is not None and Path(params.feedback).is_file():
+        labelled = read_table(Path(params.feedback))[frame.columns]
+        frame = pd.concat([frame, labelled], ignore_index=True)
     write_table(RAW_DATA, frame)
     return frame
