@@ -62,9 +62,10 @@ def tool(name: str) -> str:
     """A validator from this environment (the test dependency group) or the system."""
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found is None:
+        where = "apt-get install prometheus (.ci/run does)" if name == "promtool" else "PATH"
         if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing on CI; .ci/run installs it")
-        pytest.skip(f"{name} is not installed (promtool: apt-get install prometheus)")
+            pytest.fail(f"{name} is missing on CI: {where}")
+        pytest.skip(f"{name} is not installed: {where}")
     return found
 
 
