@@ -62,7 +62,10 @@ def tool(name: str) -> str:
     """A validator from this environment (the test dependency group) or the system."""
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found is None:
-        where = "apt-get install prometheus (.ci/run does)" if name == "promtool" else "PATH"
+        where = {
+            "promtool": "apt-get install prometheus (.ci/run does)",
+            "kubectl": "the machine image, or Debian's kubectl",
+        }.get(name, "pyproject.toml's test dependency group")
         if os.environ.get("CI"):
             pytest.fail(f"{name} is missing on CI: {where}")
         pytest.skip(f"{name} is not installed: {where}")
