@@ -118,6 +118,15 @@ RULES = [
         r"kubeflow/(pipeline\.py|README\.md|\.gitignore)",
         lambda a: "kubeflow" in a["orchestrators"],
     ),
+    Rule(
+        r"airflow/(dags/PKG_training\.py|requirements\.txt|test_dag\.py|README\.md)"
+        r"|tests/test_airflow_dag\.py",
+        lambda a: "airflow" in a["orchestrators"],
+    ),
+    Rule(
+        r"airflow/workspace\.yaml",
+        lambda a: "airflow" in a["orchestrators"] and a["training_infrastructure"] == "kubernetes",
+    ),
     # Monitoring
     Rule(r"src/PKG/serving/metrics\.py", monitor("prometheus")),
     Rule(

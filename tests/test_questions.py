@@ -105,7 +105,6 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
 
 # Choices whose files come with later work: refused, never silently ignored.
 NOT_AVAILABLE_YET: list[dict[str, Any]] = [
-    {"orchestrators": ["airflow"]},
     {"feature_store": "feast"},
 ]
 

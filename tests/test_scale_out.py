@@ -1,9 +1,11 @@
-"""The scale-out answers (C3, C5): the training Job on Kubernetes, validated with
-kubernetes-validate --strict and kustomize, and checked to run the project's own pipeline command
-in the project's image, under its own service account, locked down."""
+"""The scale-out answers (C3, C5). The training Job on Kubernetes: kubernetes-validate --strict
+and kustomize, the project's own pipeline command in the project's image, its own service account,
+locked down. Kubeflow: the pipeline compiles (`make kubeflow`'s command) to an IR with one
+component per step of STEPS. Airflow: the DAG imports in its own environment (slow)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -48,6 +50,16 @@ def run(*command: str | Path, cwd: Path | None = None, stdin: str | None = None)
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{output}"
+    return output
+
+
+def run_in(command: list[str], cwd: Path, environment: dict[str, str]) -> str:
+    """Run a project's command in its folder; fail the test with its output when it fails."""
+    result = subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{' '.join(command)}:\n{output}"
     return output
 
 
@@ -188,14 +200,31 @@ def project_environment(python_version: str) -> dict[str, str]:
     return environment
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def kubeflow_ir(
     template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[list[dict[str, Any]], list[str], Path]:
     """Compile the rendered project's pipeline the way `make kubeflow` does (its runtime
     dependencies and the kubeflow group, without the dev tools). Returns the IR's documents,
-    the project's STEPS and the project."""
-    project = render_offered(KUBEFLOW, tmp_path_factory.mktemp("kubeflow") / "project", template)
+    the project's STEPS and the project. Built once per run: xdist workers share it."""
+    # Under xdist each worker's base folder sits in the run's own folder, shared by all workers.
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent
+    shared = run_folder / "kubeflow"
+    shared.mkdir(exist_ok=True)
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "steps.txt").exists():
+            compile_kubeflow_pipeline(template, shared)
+    project = shared / "project"
+    steps = (shared / "steps.txt").read_text(encoding="utf-8").split()
+    documents = list(yaml.safe_load_all((project / "kubeflow" / "pipeline.yaml").read_text()))
+    return documents, steps, project
+
+
+def compile_kubeflow_pipeline(template: Path, shared: Path) -> None:
+    project = render_offered(KUBEFLOW, shared / "project", template)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     environment = project_environment(answers["python_version"])
     uv = tool("uv")
@@ -212,8 +241,7 @@ def kubeflow_ir(
         [uv, "run", "--no-sync", "python", "-c", probe], cwd=project, env=environment,
         capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
-    documents = list(yaml.safe_load_all((project / "kubeflow" / "pipeline.yaml").read_text()))
-    return documents, steps, project
+    (shared / "steps.txt").write_text(" ".join(steps), encoding="utf-8")
 
 
 @pytest.mark.xdist_group("kubeflow")
@@ -263,3 +291,48 @@ def test_the_kubeflow_parameters_are_the_sections_of_params_yaml(
     assert set(inputs) == set(params)
     assert inputs["train"]["defaultValue"] == params["train"]
     assert all(value["parameterType"] == "STRUCT" for value in inputs.values())
+
+
+# --- Airflow -------------------------------------------------------------------------------------
+
+AIRFLOW: dict[str, Any] = {"project_name": "Churn Scorer", "orchestrators": ["airflow"]}
+AIRFLOW_ON_KUBERNETES: dict[str, Any] = {
+    **AIRFLOW,
+    "model_serving": "fastapi",
+    "training_infrastructure": "kubernetes",
+}
+
+
+def test_the_airflow_workspace_volume_passes_strict_schema_validation(
+    template: Path, tmp_path: Path
+) -> None:
+    project = render_offered(AIRFLOW_ON_KUBERNETES, tmp_path / "project", template)
+    output = run(tool("kubernetes-validate"), "--strict", project / "airflow" / "workspace.yaml")
+    assert "WARN" not in output and "ERROR" not in output, output
+    claim = document(project / "airflow" / "workspace.yaml")
+    dag = (project / "airflow" / "dags" / f"{PACKAGE}_training.py").read_text(encoding="utf-8")
+    assert claim["metadata"]["name"] == f"{SLUG}-workspace"
+    assert 'claim_name=f"{SLUG}-workspace"' in dag and f'SLUG = "{SLUG}"' in dag
+    # The pods use what the training Job's manifests create: account, settings, parameters.
+    training = project / "deploy" / "kubernetes-training"
+    assert document(training / "serviceaccount.yaml")["metadata"]["name"] == f"{SLUG}-training"
+    assert 'service_account_name=f"{SLUG}-training"' in dag
+    assert 'name=f"{SLUG}-params"' in dag
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("airflow")
+@pytest.mark.parametrize(
+    "answers", [AIRFLOW, AIRFLOW_ON_KUBERNETES], ids=["training=local", "training=kubernetes"]
+)
+def test_the_airflow_dag_imports_in_its_own_environment_with_the_expected_graph(
+    template: Path, tmp_path: Path, answers: dict[str, Any]
+) -> None:
+    """`make airflow-test`: the project's DAG test, in an isolated environment built from
+    airflow/requirements.txt (uv's cache shares the packages of both renders)."""
+    project = render_offered(answers, tmp_path / "project", template)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    environment = project_environment(recorded["python_version"])
+    environment["PATH"] = f"{Path(tool('uv')).parent}{os.pathsep}{environment['PATH']}"
+    output = run_in(["make", "airflow-test"], project, environment)
+    assert "3 passed" in output, output
