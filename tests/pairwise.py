@@ -1,9 +1,10 @@
 """The all-pairs matrix of the component answers (`nox -s scenario_files` rewrites it).
 
 Every pair of values of two component questions that copier.yml accepts together appears in at
-least one row; each row is checked by copier's own validators (a dry-run render), so no refused
-combination is listed. The slow tier runs each row's generated project; a fast test checks that
-the matrix still matches copier.yml's choices."""
+least one row or in a scenario of tests/scenarios/ (the slow tier runs those too, so the matrix
+only adds rows for the pairs they miss); each row is checked by copier's own validators (a
+dry-run render), so no refused combination is listed. The slow tier runs each row's generated
+project; fast tests check that the matrix still matches copier.yml's choices."""
 
 from __future__ import annotations
 
@@ -15,21 +16,28 @@ from typing import Any
 
 import copier
 import yaml
-from allpairspy import AllPairs
-from rendering import SCENARIOS_DIR, asked_questions, questions, snapshot
+from rendering import (
+    SCENARIOS_DIR,
+    asked_questions,
+    questions,
+    render,
+    scenario,
+    scenario_names,
+    snapshot,
+)
 
 MATRIX_FILE = SCENARIOS_DIR / "pairwise" / "matrix.yml"
 
 # The answers that change what the generated project itself installs and runs, and the values
 # the matrix combines (multiselects: chosen subsets). CI providers and deployment manifests do
 # not change the project's own commands; their files are validated statically for every choice.
+# Python versions are covered by the scenarios (minimal 3.11, defaults 3.12, platform 3.13).
 FACTORS: dict[str, list[Any]] = {
     "data_versioning": ["dvc", "none"],
     "experiment_tracking": ["mlflow", "none"],
     "model_serving": ["fastapi", "none"],
-    "monitoring": [[], ["drift_reports", "prometheus", "json_logs"]],
+    "monitoring": [[], ["drift_reports", "prometheus"]],
     "feedback_loop": [False, True],
-    "python_version": ["3.11", "3.12", "3.13"],
 }
 
 
@@ -54,9 +62,21 @@ def coupled(name: str) -> bool:
     return mentioned or bool(questions()[name].get("validator"))
 
 
+def scenario_rows(template: Path, tmp: Path) -> list[dict[str, Any]]:
+    """The scenarios' resolved answers, as rows of the factors."""
+    rows = []
+    for name in scenario_names():
+        project = render(scenario(name), tmp / f"scenario-{name}", template=template)
+        answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+        rows.append({factor: answers[factor] for factor in FACTORS})
+    return rows
+
+
 def generate() -> list[dict[str, Any]]:
+    """Every combination the validators accept (the factors are few), then greedily the rows
+    that cover the most pairs no scenario and no earlier row covers."""
     names = list(FACTORS)
-    keys = [i for i, name in enumerate(names) if coupled(name)]
+    keys = [name for name in names if coupled(name)]
     with tempfile.TemporaryDirectory() as tmp:
         template = snapshot(Path(tmp) / "template")
 
@@ -64,35 +84,20 @@ def generate() -> list[dict[str, Any]]:
         def valid(key: str) -> bool:
             return accepted(yaml.safe_load(key), template)
 
-        def keep(partial: list[Any]) -> bool:
-            # Judge complete rows only; pairs a validator refuses are simply never completed.
-            if len(partial) < len(names):
-                return True
-            return valid(yaml.safe_dump({names[i]: partial[i] for i in keys}))
-
-        rows = [dict(zip(names, row, strict=True)) for row in AllPairs(
-            list(FACTORS.values()), filter_func=keep
-        )]  # fmt: skip
-        # AllPairs never revisits an earlier column, so pairs that only tightly coupled rows
-        # accept (monitoring needs serving, which needs tracking) can stay uncovered: cover them
-        # greedily, each time with the accepted row that holds most of the missing pairs.
-        candidates = [list(r) for r in itertools.product(*FACTORS.values()) if keep(list(r))]
-        missing = set().union(*map(pairs_of, candidates)) - set().union(
-            *(pairs_of(list(row.values())) for row in rows)
-        )
-        while missing:
-            best = max(candidates, key=lambda r: len(pairs_of(r) & missing))
-            missing -= pairs_of(best)
-            rows.append(dict(zip(names, best, strict=True)))
+        combinations = [
+            dict(zip(names, values, strict=True)) for values in itertools.product(*FACTORS.values())
+        ]
+        candidates = [
+            row for row in combinations if valid(yaml.safe_dump({k: row[k] for k in keys}))
+        ]
+        covered = covered_pairs(scenario_rows(template, Path(tmp)))
+    wanted = covered_pairs(candidates) - covered
+    rows: list[dict[str, Any]] = []
+    while wanted:
+        best = max(candidates, key=lambda row: len(covered_pairs([row]) & wanted))
+        rows.append(best)
+        wanted -= covered_pairs([best])
     return rows
-
-
-def pairs_of(row: list[Any]) -> set[tuple[int, str, int, str]]:
-    """The (column, value, column, value) pairs of one row of factor values."""
-    return {
-        (a, yaml.safe_dump(row[a]), b, yaml.safe_dump(row[b]))
-        for a, b in itertools.combinations(range(len(row)), 2)
-    }
 
 
 def covered_pairs(rows: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
@@ -116,7 +121,7 @@ def matrix() -> list[dict[str, Any]]:
 
 def row_id(row: dict[str, Any]) -> str:
     short = {"data_versioning": "dv", "experiment_tracking": "tracking", "model_serving": "serving",
-             "monitoring": "mon", "feedback_loop": "loop", "python_version": "py"}  # fmt: skip
+             "monitoring": "mon", "feedback_loop": "loop"}  # fmt: skip
     return "-".join(
         f"{short[k]}={'+'.join(v) if isinstance(v, list) else v}" for k, v in row.items()
     )
