@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,8 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import copier
 from rendering import render, rendered_files, scenario, scenario_names, snapshot
-
-OUTER_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX"}
+from tools import project_environment
 
 
 def timed(action: Callable[[], object], repeat: int) -> float:
@@ -85,7 +83,7 @@ def bench_render(repeat: int) -> dict[str, float]:
 
 
 def bench_pipeline() -> dict[str, float]:
-    env = {key: value for key, value in os.environ.items() if key not in OUTER_ENVIRONMENT}
+    env = project_environment()
     with tempfile.TemporaryDirectory() as tmp:
         project = render({}, Path(tmp) / "project")
 

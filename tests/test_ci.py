@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import jinja2
 import pytest
 import yaml
 from rendering import render
+from tools import run, tool
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIER = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
@@ -203,20 +201,6 @@ def logical_name(job_id: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Validators (installed by the test dependency group)
 # --------------------------------------------------------------------------------------------
-def tool(name: str) -> str:
-    beside_python = Path(sys.executable).parent / name
-    found = str(beside_python) if beside_python.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} is missing: install the template's test dependency group")
-    return found
-
-
-def run(*command: str, cwd: Path | None = None) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    output = (result.stdout + result.stderr)[-6000:]
-    assert result.returncode == 0, f"{' '.join(command[:3])} failed:\n{output}"
-
-
 def check_schema(schema: str, files: list[Path], *options: str) -> None:
     assert files, f"no files to check against {schema}"
     run(tool("check-jsonschema"), *options, "--builtin-schema", schema, *map(str, files))

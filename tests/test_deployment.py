@@ -12,7 +12,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +26,7 @@ import yaml
 from kubernetes_validate import utils as kubernetes_validate
 from referencing import Registry, Resource
 from rendering import render
+from tools import project_environment, run, tool
 
 SCHEMAS = Path(__file__).parent / "schemas"
 YAMLLINT_CONFIG = Path(__file__).parent / "yamllint.yaml"
@@ -56,35 +56,6 @@ CUSTOM_RESOURCES = {
     "deploy/kserve/inferenceservice.yaml": "kserve-inferenceservice-v1beta1.json",
     "deploy/seldon/seldondeployment.yaml": "seldon-seldondeployment-v1.json",
 }
-
-
-def tool(name: str) -> str:
-    """A validator from this environment (the test dependency group) or the system."""
-    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    if found is None:
-        where = {
-            "promtool": "apt-get install prometheus (.ci/run does)",
-            "kubectl": "the machine image, or Debian's kubectl",
-        }.get(name, "pyproject.toml's test dependency group")
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing on CI: {where}")
-        pytest.skip(f"{name} is not installed: {where}")
-    return found
-
-
-def run(*command: str | Path, cwd: Path | None = None, stdin: str | None = None) -> str:
-    """Run a validator; fail the test with its own output when it refuses."""
-    result = subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{output}"
-    return output
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -147,12 +118,6 @@ def test_the_build_context_holds_only_what_the_image_copies(project: Path) -> No
     assert all((project / name).exists() for name in allowed - {"uv.lock"})
 
 
-def image_environment() -> dict[str, str]:
-    """This process's environment without the outer virtualenv, as the image starts clean."""
-    outer = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "PYTHONHOME"}
-    return {key: value for key, value in os.environ.items() if key not in outer}
-
-
 @pytest.fixture(scope="module")
 def image_build(project: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """No container engine here: run the Dockerfile's own `uv sync` steps, each in a folder
@@ -163,7 +128,7 @@ def image_build(project: Path, tmp_path_factory: pytest.TempPathFactory) -> tupl
     steps = re.findall(r"^\s*(uv sync [^\\\n]+)$", dockerfile, re.MULTILINE)
     assert len(steps) == 2, steps
     python_version = yaml.safe_load((project / ".copier-answers.yml").read_text())["python_version"]
-    environment = image_environment()
+    environment = project_environment()
     environment.update(
         UV_PROJECT_ENVIRONMENT=str(build / "venv"),
         UV_PYTHON=python_version,
@@ -234,7 +199,7 @@ def test_the_service_in_the_image_environment_exposes_metrics_promtool_accepts(
     venv, source = image_build
     python = str(venv / "bin" / "python")
     environment = {
-        **{k: v for k, v in image_environment().items() if k != "MLFLOW_TRACKING_URI"},
+        **{k: v for k, v in project_environment().items() if k != "MLFLOW_TRACKING_URI"},
         "PREDICTION_LOG": str(tmp_path / "predictions.jsonl"),
     }
     subprocess.run(

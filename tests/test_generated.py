@@ -4,7 +4,6 @@ tests) and its own lint, as a newcomer would, in a directory that is not yet a g
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -12,17 +11,9 @@ from pathlib import Path
 import pytest
 from pairwise import matrix, row_id
 from rendering import render, scenario, scenario_names
+from tools import project_environment
 
 pytestmark = pytest.mark.slow
-
-# Set by nox for its own session; the project must use its own environment.
-OUTER_ENVIRONMENT = {
-    "VIRTUAL_ENV",
-    "UV_PROJECT_ENVIRONMENT",
-    "UV_PYTHON",
-    "CONDA_PREFIX",
-    "PYTHONHOME",
-}
 
 CHAMPION_PROBE = """
 import json, mlflow
@@ -33,9 +24,14 @@ print(json.dumps({{"version": int(version.version), "run_id": version.run_id}}))
 
 
 def run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in OUTER_ENVIRONMENT}
     result = subprocess.run(
-        command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, check=False
+        command,
+        shell=True,
+        cwd=cwd,
+        env=project_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, (
         f"`{command}` failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
