@@ -21,8 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import copier
 from rendering import render, rendered_files, scenario, scenario_names, snapshot
+from serving import bench_serving
 from tools import project_environment
 
 
@@ -113,8 +115,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="renders per measurement")
     parser.add_argument("--output", type=Path, default=Path(".benchmarks/results.json"))
+    parser.add_argument("--serving", action="store_true", help="only the serving benchmark")
+    parser.add_argument("--requests", type=int, default=500, help="requests per server")
     args = parser.parse_args()
 
+    if args.serving:
+        report_serving(bench_serving(args.requests), args.output.with_name("serving.json"))
+        return
     results = {"render": bench_render(args.repeat), "pipeline": bench_pipeline()}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -131,6 +138,16 @@ def main() -> None:
         f"whole loop, make run (DVC): {pipeline['run_s']:.1f} s = {pipeline['run_ratio']:.1f}x "
         f"the same steps in one process ({pipeline['in_process_s']:.1f} s)"
     )
+
+
+def report_serving(results: dict[str, dict[str, float]], output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    for name, result in results.items():
+        print(
+            f"{name:22} {result['rps']:7.1f} req/s ({result['rps_ratio']:.2f}x the generated "
+            f"service)  p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms"
+        )
 
 
 if __name__ == "__main__":
