@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from rendering import render
+from tools import project_environment, run, tool
 
 # Non-default names, so a hard-coded name would show.
 SLUG, PACKAGE = "churn-scorer", "churn_scorer"
@@ -26,41 +24,6 @@ KUBERNETES_TRAINING: dict[str, Any] = {
     "training_infrastructure": "kubernetes",
     "feedback_loop": True,
 }
-
-
-def tool(name: str) -> str:
-    """A validator from this environment (the test dependency group) or the system."""
-    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing on CI; .ci/run installs it")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def run(*command: str | Path, cwd: Path | None = None, stdin: str | None = None) -> str:
-    """Run a validator; fail the test with its own output when it refuses."""
-    result = subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{output}"
-    return output
-
-
-def run_in(command: list[str], cwd: Path, environment: dict[str, str]) -> str:
-    """Run a project's command in its folder; fail the test with its output when it fails."""
-    result = subprocess.run(
-        command, cwd=cwd, env=environment, capture_output=True, text=True, check=False
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(command)}:\n{output}"
-    return output
 
 
 def render_offered(answers: dict[str, Any], destination: Path, template: Path) -> Path:
@@ -192,14 +155,6 @@ KUBEFLOW: dict[str, Any] = {
 }
 
 
-def project_environment(python_version: str) -> dict[str, str]:
-    """This process's environment without the outer virtualenv, for the project's own uv."""
-    outer = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONHOME"}
-    environment = {key: value for key, value in os.environ.items() if key not in outer}
-    environment.update(UV_PYTHON=python_version, UV_PYTHON_DOWNLOADS="never")
-    return environment
-
-
 @pytest.fixture(scope="session")
 def kubeflow_ir(
     template: Path, tmp_path_factory: pytest.TempPathFactory
@@ -226,22 +181,19 @@ def kubeflow_ir(
 def compile_kubeflow_pipeline(template: Path, shared: Path) -> None:
     project = render_offered(KUBEFLOW, shared / "project", template)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    environment = project_environment(answers["python_version"])
+    environment = project_environment(
+        UV_PYTHON=answers["python_version"], UV_PYTHON_DOWNLOADS="never"
+    )
     uv = tool("uv")
-    for command in (
-        [uv, "sync", "--quiet", "--no-dev", "--group", "kubeflow"],
-        [uv, "run", "--no-sync", "python", "kubeflow/pipeline.py", "kubeflow/pipeline.yaml",
-         "--image", f"registry.example.com/{SLUG}:abc123"],
-    ):  # fmt: skip
-        result = subprocess.run(command, cwd=project, env=environment, capture_output=True,
-                                text=True, check=False)  # fmt: skip
-        assert result.returncode == 0, f"{command}:\n{result.stdout}{result.stderr}"
-    probe = f"from {PACKAGE}.pipeline import STEPS; print(' '.join(STEPS))"
-    steps = subprocess.run(
-        [uv, "run", "--no-sync", "python", "-c", probe], cwd=project, env=environment,
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    (shared / "steps.txt").write_text(" ".join(steps), encoding="utf-8")
+    run(uv, "sync", "--quiet", "--no-dev", "--group", "kubeflow", cwd=project, env=environment)
+    run(uv, "run", "--no-sync", "python", "kubeflow/pipeline.py", "kubeflow/pipeline.yaml",
+        "--image", f"registry.example.com/{SLUG}:abc123", cwd=project, env=environment)  # fmt: skip
+    # The project's own STEPS, written to the file the tests read (its logs go to the output).
+    probe = (
+        f"import pathlib; from {PACKAGE}.pipeline import STEPS; "
+        f"pathlib.Path({str(shared / 'steps.txt')!r}).write_text(' '.join(STEPS))"
+    )
+    run(uv, "run", "--no-sync", "python", "-c", probe, cwd=project, env=environment)
 
 
 @pytest.mark.xdist_group("kubeflow")
@@ -332,7 +284,9 @@ def test_the_airflow_dag_imports_in_its_own_environment_with_the_expected_graph(
     airflow/requirements.txt (uv's cache shares the packages of both renders)."""
     project = render_offered(answers, tmp_path / "project", template)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    environment = project_environment(recorded["python_version"])
+    environment = project_environment(
+        UV_PYTHON=recorded["python_version"], UV_PYTHON_DOWNLOADS="never"
+    )
     environment["PATH"] = f"{Path(tool('uv')).parent}{os.pathsep}{environment['PATH']}"
-    output = run_in(["make", "airflow-test"], project, environment)
+    output = run("make", "airflow-test", cwd=project, env=environment)
     assert "3 passed" in output, output
