@@ -79,7 +79,7 @@ GITLAB_KEYWORDS = {
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def ci_project(template: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Render once per answer set and worker; skip (with the reason) a choice still refused."""
+    """Render once per answer set and worker."""
     renders: dict[str, Path] = {}
 
     def _render(provider: str, variant: str, **extra: str) -> Path:
@@ -87,12 +87,7 @@ def ci_project(template: Path, tmp_path_factory: pytest.TempPathFactory):
         key = json.dumps(answers, sort_keys=True)
         if key not in renders:
             dst = tmp_path_factory.mktemp("ci") / "project"
-            try:
-                renders[key] = render(answers, dst, template=template)
-            except ValueError as error:  # copier's message for an answer its validator refuses
-                if "not available yet" in str(error):
-                    pytest.skip(f"the questionnaire does not offer this yet: {error}")
-                raise
+            renders[key] = render(answers, dst, template=template)
         return renders[key]
 
     return _render

@@ -62,21 +62,10 @@ def documents(path: Path) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
 
-def render_deployable(answers: dict[str, Any], destination: Path, template: Path) -> Path:
-    """Render answers that need the serving and monitoring choices, which come with their own
-    work: while copier.yml still refuses one of them, say so instead of failing."""
-    try:
-        return render(answers, destination, template=template)
-    except ValueError as refused:
-        if "is not available yet" not in str(refused):
-            raise
-        pytest.skip(f"needs a choice copier.yml does not offer yet: {refused}")
-
-
 @pytest.fixture(scope="module")
 def project(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     destination = tmp_path_factory.mktemp("everything") / "project"
-    return render_deployable(EVERYTHING, destination, template)
+    return render(EVERYTHING, destination, template)
 
 
 # --- container image ---------------------------------------------------------------------------
@@ -465,7 +454,7 @@ def test_compose_follows_the_monitoring_answer(
     template: Path, tmp_path: Path, monitoring: list[str], services: set[str]
 ) -> None:
     answers = {"model_serving": "fastapi", "deployment_targets": ["docker_compose"]}
-    project = render_deployable({**answers, "monitoring": monitoring}, tmp_path / "p", template)
+    project = render({**answers, "monitoring": monitoring}, tmp_path / "p", template)
     compose = yaml.safe_load((project / "compose.yaml").read_text(encoding="utf-8"))
     assert set(compose["services"]) == services
     assert not (project / "deploy" / "grafana").exists()
@@ -680,7 +669,7 @@ def test_make_deploy_refuses_what_it_cannot_do(
 def test_make_deploy_without_a_target_says_how_to_get_one(template: Path, tmp_path: Path) -> None:
     # No Prometheus either: its rules live under deploy/ too.
     answers = {"model_serving": "fastapi", "deployment_targets": [], "monitoring": []}
-    project = render_deployable(answers, tmp_path / "project", template)
+    project = render(answers, tmp_path / "project", template)
     code, stderr, _, _ = make_deploy(project, tmp_path, IMAGE=PUSHED)
     assert code != 0 and "add one to deployment_targets" in stderr
     assert not (project / "deploy").exists()

@@ -26,17 +26,6 @@ KUBERNETES_TRAINING: dict[str, Any] = {
 }
 
 
-def render_offered(answers: dict[str, Any], destination: Path, template: Path) -> Path:
-    """Render answers that need choices other work provides (serving builds the image): while
-    copier.yml still refuses one of them, say so instead of failing."""
-    try:
-        return render(answers, destination, template=template)
-    except ValueError as refused:
-        if "is not available yet" not in str(refused):
-            raise
-        pytest.skip(f"needs a choice copier.yml does not offer yet: {refused}")
-
-
 def document(path: Path) -> dict[str, Any]:
     (only,) = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
     return only
@@ -48,7 +37,7 @@ def document(path: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def cluster_training(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     destination = tmp_path_factory.mktemp("kubernetes-training") / "project"
-    project = render_offered(KUBERNETES_TRAINING, destination, template)
+    project = render(KUBERNETES_TRAINING, destination, template)
     return project / "deploy" / "kubernetes-training"
 
 
@@ -139,7 +128,7 @@ def test_make_train_cluster_creates_the_params_the_job_mounts(cluster_training: 
 def test_the_platform_preset_trains_on_kubernetes_and_kubeflow_when_it_builds_an_image(
     template: Path, tmp_path: Path, answers: dict[str, Any], expected: str
 ) -> None:
-    project = render_offered(answers, tmp_path / "project", template)
+    project = render(answers, tmp_path / "project", template)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert recorded["training_infrastructure"] == expected
     assert recorded["orchestrators"] == (["kubeflow"] if expected == "kubernetes" else [])
@@ -179,7 +168,7 @@ def kubeflow_ir(
 
 
 def compile_kubeflow_pipeline(template: Path, shared: Path) -> None:
-    project = render_offered(KUBEFLOW, shared / "project", template)
+    project = render(KUBEFLOW, shared / "project", template)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     environment = project_environment(
         UV_PYTHON=answers["python_version"], UV_PYTHON_DOWNLOADS="never"
@@ -258,7 +247,7 @@ AIRFLOW_ON_KUBERNETES: dict[str, Any] = {
 def test_the_airflow_workspace_volume_passes_strict_schema_validation(
     template: Path, tmp_path: Path
 ) -> None:
-    project = render_offered(AIRFLOW_ON_KUBERNETES, tmp_path / "project", template)
+    project = render(AIRFLOW_ON_KUBERNETES, tmp_path / "project", template)
     output = run(tool("kubernetes-validate"), "--strict", project / "airflow" / "workspace.yaml")
     assert "WARN" not in output and "ERROR" not in output, output
     claim = document(project / "airflow" / "workspace.yaml")
@@ -282,7 +271,7 @@ def test_the_airflow_dag_imports_in_its_own_environment_with_the_expected_graph(
 ) -> None:
     """`make airflow-test`: the project's DAG test, in an isolated environment built from
     airflow/requirements.txt (uv's cache shares the packages of both renders)."""
-    project = render_offered(answers, tmp_path / "project", template)
+    project = render(answers, tmp_path / "project", template)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     environment = project_environment(
         UV_PYTHON=recorded["python_version"], UV_PYTHON_DOWNLOADS="never"
