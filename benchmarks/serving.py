@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -15,15 +14,9 @@ import time
 from pathlib import Path
 
 from rendering import render
-from tools import project_environment
+from tools import free_port, project_environment
 
 MODEL_URI = "models:/ml-project@champion"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_up(port: int, path: str, server: subprocess.Popen, timeout: float = 180) -> None:

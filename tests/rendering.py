@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import tarfile
@@ -121,6 +122,15 @@ def render(
     check_answer_keys(answers)
     copier.run_copy(str(template), dst, data=answers, defaults=True, vcs_ref=vcs_ref, quiet=True)
     return dst
+
+
+def readme_commands(project: Path) -> list[str]:
+    """The lines of the README's first shell block, in order, comments removed (a blank line
+    stays an empty string, so a test can see it)."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", readme, re.DOTALL)
+    assert block is not None, "the README has no shell block"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines()]
 
 
 def rendered_files(root: Path) -> list[str]:

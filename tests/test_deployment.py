@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -26,7 +25,7 @@ import yaml
 from kubernetes_validate import utils as kubernetes_validate
 from referencing import Registry, Resource
 from rendering import render
-from tools import project_environment, run, tool
+from tools import free_port, project_environment, run, tool, yaml_documents
 
 SCHEMAS = Path(__file__).parent / "schemas"
 YAMLLINT_CONFIG = Path(__file__).parent / "yamllint.yaml"
@@ -56,10 +55,6 @@ CUSTOM_RESOURCES = {
     "deploy/kserve/inferenceservice.yaml": "kserve-inferenceservice-v1beta1.json",
     "deploy/seldon/seldondeployment.yaml": "seldon-seldondeployment-v1.json",
 }
-
-
-def documents(path: Path) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
 
 @pytest.fixture(scope="module")
@@ -159,12 +154,6 @@ def test_the_image_build_steps_install_the_service(image_build: tuple[Path, Path
     venv, source = image_build
     output = run(venv / "bin" / "python", "-m", PACKAGE, "serve", "--help", cwd=source.parent)
     assert "--port" in output
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def http(url: str, body: dict[str, Any] | None = None) -> tuple[int, str]:
@@ -271,7 +260,7 @@ def test_the_kustomization_lists_every_manifest_and_builds(project: Path) -> Non
 
 
 def test_the_deployment_is_probed_limited_and_locked_down(project: Path) -> None:
-    (deployment,) = documents(project / "deploy" / "kubernetes" / "deployment.yaml")
+    (deployment,) = yaml_documents(project / "deploy" / "kubernetes" / "deployment.yaml")
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["image"] == SLUG
@@ -284,7 +273,7 @@ def test_the_deployment_is_probed_limited_and_locked_down(project: Path) -> None
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     sources = {next(iter(ref)): ref[next(iter(ref))]["name"] for ref in container["envFrom"]}
     assert sources == {"configMapRef": f"{SLUG}-config", "secretRef": f"{SLUG}-mlflow"}
-    (hpa,) = documents(project / "deploy" / "kubernetes" / "hpa.yaml")
+    (hpa,) = yaml_documents(project / "deploy" / "kubernetes" / "hpa.yaml")
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"] == SLUG
 
@@ -312,7 +301,7 @@ def secret_values(node: Any) -> list[str]:
 def test_no_manifest_carries_a_secret_value(project: Path) -> None:
     paths = [project / "compose.yaml", *(project / "deploy").rglob("*.y*ml")]
     for path in paths:
-        for doc in documents(path):
+        for doc in yaml_documents(path):
             assert doc.get("kind") != "Secret", path
             assert secret_values(doc) == [], path
     assert secret_values({"env": [{"name": "MLFLOW_TRACKING_PASSWORD", "value": "x"}]})
@@ -348,14 +337,14 @@ def test_custom_resources_are_unknown_to_kubernetes_validate(project: Path, mani
 
 @pytest.mark.parametrize("manifest", sorted(CUSTOM_RESOURCES))
 def test_custom_resources_match_their_resource_schema(project: Path, manifest: str) -> None:
-    (document,) = documents(project / manifest)
+    (document,) = yaml_documents(project / manifest)
     assert custom_resource_errors(CUSTOM_RESOURCES[manifest], document) == []
     assert document["metadata"]["name"] == SLUG
 
 
 @pytest.mark.parametrize("manifest", sorted(CUSTOM_RESOURCES))
 def test_the_resource_schemas_reject_what_a_cluster_would(project: Path, manifest: str) -> None:
-    (document,) = documents(project / manifest)
+    (document,) = yaml_documents(project / manifest)
     broken = copy.deepcopy(document)
     broken["spec"]["unknownField"] = True
     assert custom_resource_errors(CUSTOM_RESOURCES[manifest], broken)
@@ -372,7 +361,7 @@ def test_the_resource_schemas_reject_what_a_cluster_would(project: Path, manifes
 
 
 def test_kserve_serves_the_project_image_as_its_predictor(project: Path) -> None:
-    (service,) = documents(project / "deploy" / "kserve" / "inferenceservice.yaml")
+    (service,) = yaml_documents(project / "deploy" / "kserve" / "inferenceservice.yaml")
     (container,) = service["spec"]["predictor"]["containers"]
     assert container["name"] == "kserve-container"
     assert container["image"] == f"{SLUG}:latest"
@@ -384,7 +373,7 @@ def test_kserve_serves_the_project_image_as_its_predictor(project: Path) -> None
 
 
 def test_every_seldon_graph_node_has_its_container(project: Path) -> None:
-    (deployment,) = documents(project / "deploy" / "seldon" / "seldondeployment.yaml")
+    (deployment,) = yaml_documents(project / "deploy" / "seldon" / "seldondeployment.yaml")
     for predictor in deployment["spec"]["predictors"]:
         containers = {
             container["name"]: container
@@ -506,7 +495,7 @@ def test_the_dashboard_queries_parse_and_use_the_serving_metrics(
 ) -> None:
     grafana = project / "deploy" / "grafana"
     dashboard = json.loads((grafana / "dashboards" / "serving.json").read_text(encoding="utf-8"))
-    (datasource,) = documents(grafana / "provisioning" / "datasources" / "prometheus.yml")[0][
+    (datasource,) = yaml_documents(grafana / "provisioning" / "datasources" / "prometheus.yml")[0][
         "datasources"
     ]
     targets = [target for panel in dashboard["panels"] for target in panel["targets"]]
@@ -525,7 +514,7 @@ def test_the_dashboard_queries_parse_and_use_the_serving_metrics(
     (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules), encoding="utf-8")
     run(tool("promtool"), "check", "rules", tmp_path / "queries.yml")
     assert dashboard["uid"].startswith(SLUG) and len(dashboard["uid"]) <= 40
-    providers = documents(grafana / "provisioning" / "dashboards" / "dashboards.yml")[0]
+    providers = yaml_documents(grafana / "provisioning" / "dashboards" / "dashboards.yml")[0]
     assert providers["providers"][0]["options"]["path"] == "/etc/grafana/dashboards"
 
 

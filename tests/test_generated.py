@@ -4,13 +4,12 @@ tests) and its own lint, as a newcomer would, in a directory that is not yet a g
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from pairwise import matrix, row_id
-from rendering import render, scenario, scenario_names
+from rendering import readme_commands, render, scenario, scenario_names
 from tools import project_environment
 
 pytestmark = pytest.mark.slow
@@ -39,14 +38,6 @@ def run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def readme_commands(project: Path) -> list[str]:
-    """The commands of the README's first shell block, in order, without comments."""
-    readme = (project / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```sh\n(.*?)```", readme, re.DOTALL)
-    assert block is not None, "the README has no shell block"
-    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
-
-
 @pytest.mark.parametrize("name", scenario_names())
 def test_the_readme_commands_work_and_the_loop_closes(
     name: str, template: Path, tmp_path: Path
@@ -66,7 +57,7 @@ def check_generated_project(answers: dict, template: Path, tmp_path: Path) -> No
     project = render(answers, tmp_path / "project", template=template)
     assert not (project / ".git").exists()
 
-    for command in readme_commands(project):
+    for command in filter(None, readme_commands(project)):
         run(command, project)
     run("make lint", project)
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from rendering import SCENARIOS_DIR, render, rendered_files, scenario, scenario_names
+from rendering import (
+    SCENARIOS_DIR,
+    readme_commands,
+    render,
+    rendered_files,
+    scenario,
+    scenario_names,
+)
 from static_checks import parse_problems, ruff_problems
 
 
@@ -53,11 +59,7 @@ def test_the_project_passes_its_own_ruff_config(rendered: tuple[str, Path]) -> N
 
 def test_the_readme_starts_with_setup_run_test(rendered: tuple[str, Path]) -> None:
     _, project = rendered
-    readme = (project / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```sh\n(.*?)```", readme, re.DOTALL)
-    assert block is not None
-    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
-    assert commands == ["make setup", "make run", "make test"]
+    assert readme_commands(project) == ["make setup", "make run", "make test"]
 
 
 def test_generated_python_passes_bandit(rendered: tuple[str, Path]) -> None:

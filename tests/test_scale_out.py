@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from rendering import render
-from tools import project_environment, run, tool
+from tools import project_environment, run, tool, yaml_documents
 
 # Non-default names, so a hard-coded name would show.
 SLUG, PACKAGE = "churn-scorer", "churn_scorer"
@@ -27,7 +27,7 @@ KUBERNETES_TRAINING: dict[str, Any] = {
 
 
 def document(path: Path) -> dict[str, Any]:
-    (only,) = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+    (only,) = yaml_documents(path)
     return only
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 # Variables nox sets for its own session; a generated project must use its own environment.
 OUTER_ENVIRONMENT = {
@@ -18,6 +21,18 @@ OUTER_ENVIRONMENT = {
     "CONDA_PREFIX",
     "PYTHONHOME",
 }
+
+
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def yaml_documents(path: Path) -> list[Any]:
+    """The non-empty documents of a (multi-document) YAML file."""
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
 
 def project_environment(**overrides: str) -> dict[str, str]:
