@@ -127,6 +127,16 @@ RULES = [
         r"airflow/workspace\.yaml",
         lambda a: "airflow" in a["orchestrators"] and a["training_infrastructure"] == "kubernetes",
     ),
+    # Feature store and feature engine
+    Rule(
+        r"feature_repo/(feature_store\.yaml|definitions\.py|README\.md)|src/PKG/feature_store\.py"
+        r"|tests/test_feature_store\.py",
+        lambda a: a["feature_store"] == "feast",
+    ),
+    Rule(
+        r"src/PKG/spark_features\.py|tests/test_spark_features\.py",
+        lambda a: a["feature_engine"] == "spark",
+    ),
     # Monitoring
     Rule(r"src/PKG/serving/metrics\.py", monitor("prometheus")),
     Rule(

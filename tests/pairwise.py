@@ -31,13 +31,15 @@ MATRIX_FILE = SCENARIOS_DIR / "pairwise" / "matrix.yml"
 # The answers that change what the generated project itself installs and runs, and the values
 # the matrix combines (multiselects: chosen subsets). CI providers and deployment manifests do
 # not change the project's own commands; their files are validated statically for every choice.
-# Python versions are covered by the scenarios (minimal 3.11, defaults 3.12, platform 3.13).
+# Python versions are covered by the scenarios (minimal 3.11, defaults 3.12, platform 3.13), and
+# the Spark feature engine by the platform scenario (the engine changes one step's internals).
 FACTORS: dict[str, list[Any]] = {
     "data_versioning": ["dvc", "none"],
     "experiment_tracking": ["mlflow", "none"],
     "model_serving": ["fastapi", "none"],
     "monitoring": [[], ["drift_reports", "prometheus"]],
     "feedback_loop": [False, True],
+    "feature_store": ["none", "feast"],
 }
 
 
@@ -121,7 +123,7 @@ def matrix() -> list[dict[str, Any]]:
 
 def row_id(row: dict[str, Any]) -> str:
     short = {"data_versioning": "dv", "experiment_tracking": "tracking", "model_serving": "serving",
-             "monitoring": "mon", "feedback_loop": "loop"}  # fmt: skip
+             "monitoring": "mon", "feedback_loop": "loop", "feature_store": "fs"}  # fmt: skip
     return "-".join(
         f"{short[k]}={'+'.join(v) if isinstance(v, list) else v}" for k, v in row.items()
     )

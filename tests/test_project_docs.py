@@ -176,7 +176,7 @@ def test_the_goal_states_the_gate_of_params_yaml(project) -> None:
 def test_there_is_a_decision_record_per_component_question(project) -> None:
     _, root = project
     records = sorted((root / "docs" / "adr").glob("0*.md"))
-    assert len(records) == 12
+    assert len(records) == 13
     text = "\n".join(path.read_text(encoding="utf-8") for path in records)
     for question in (
         "ci_provider",
@@ -184,6 +184,8 @@ def test_there_is_a_decision_record_per_component_question(project) -> None:
         "experiment_tracking",
         "monitoring",
         "roles",
+        "feature_store",
+        "feature_engine",
     ):
         assert f"(answer `{question}: " in text, question
 

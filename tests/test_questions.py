@@ -103,12 +103,6 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
     ({"team_handles": ["@acme"]}, "team_handles", "must be a mapping role -> handle"),
 ]
 
-# Choices whose files come with later work: refused, never silently ignored.
-NOT_AVAILABLE_YET: list[dict[str, Any]] = [
-    {"feature_store": "feast"},
-]
-
-
 def answer_id(answers: dict[str, Any]) -> str:
     return "-".join(f"{key}={value}" for key, value in answers.items())[:60]
 
@@ -124,17 +118,6 @@ def test_bad_input_is_refused_and_nothing_is_written(
         render(answers, destination, template=template)
     assert f"'{question}'" in str(refused.value)
     assert not destination.exists()
-
-
-@pytest.mark.parametrize("answers", NOT_AVAILABLE_YET, ids=answer_id)
-def test_unavailable_choices_are_refused_with_the_answer_to_give(
-    template: Path, tmp_path: Path, answers: dict[str, Any]
-) -> None:
-    ((question, _),) = answers.items()
-    with pytest.raises(ValueError, match="is not available yet; answer " + question) as refused:
-        render(answers, tmp_path / "project", template=template)
-    assert f"question '{question}'" in str(refused.value)
-    assert not (tmp_path / "project").exists()
 
 
 def test_a_refused_answer_leaves_an_existing_destination_untouched(
@@ -154,7 +137,6 @@ def test_a_refused_answer_leaves_an_existing_destination_untouched(
     [
         ("project_slug=Bad Slug", "project_slug"),
         ("deployment_targets=[kserve]", "add kubernetes to deployment_targets"),
-        ("feature_store=feast", "not available yet"),
     ],
 )
 def test_the_command_line_exits_non_zero_with_the_message(
@@ -202,7 +184,7 @@ def test_every_asked_question_has_help_type_and_default() -> None:
 def test_component_help_texts_cite_the_paper() -> None:
     components = [
         "ci_provider", "data_versioning", "experiment_tracking", "orchestrators", "feature_store",
-        "training_infrastructure", "model_serving", "deployment_targets", "monitoring",
+        "feature_engine", "training_infrastructure", "model_serving", "deployment_targets", "monitoring",
         "feedback_loop", "roles",
     ]  # fmt: skip
     for name in components:

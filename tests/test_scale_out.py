@@ -125,13 +125,16 @@ def test_make_train_cluster_creates_the_params_the_job_mounts(cluster_training: 
     ],
     ids=["platform-serving=fastapi", "platform-serving=none", "production-serving=fastapi"],
 )
-def test_the_platform_preset_trains_on_kubernetes_and_kubeflow_when_it_builds_an_image(
+def test_the_platform_preset_turns_on_the_scale_out_answers_that_fit(
     template: Path, tmp_path: Path, answers: dict[str, Any], expected: str
 ) -> None:
+    """Kubeflow and Kubernetes training need the serving image; Feast needs nothing else."""
     project = render(answers, tmp_path / "project", template)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert recorded["training_infrastructure"] == expected
     assert recorded["orchestrators"] == (["kubeflow"] if expected == "kubernetes" else [])
+    assert recorded["feature_store"] == ("feast" if answers["preset"] == "platform" else "none")
+    assert recorded["feature_engine"] == "pandas"
 
 
 # --- Kubeflow Pipelines --------------------------------------------------------------------------

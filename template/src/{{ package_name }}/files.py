@@ -21,7 +21,8 @@ def read_json(path: Path) -> dict[str, Any]:
 def write_table(path: Path, frame: pd.DataFrame) -> None:
     """Write a table as Parquet, creating the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
+    # Microsecond timestamps: nanoseconds are not readable by every engine (Spark refuses them).
+    frame.to_parquet(path, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
 
 
 def read_table(path: Path) -> pd.DataFrame:

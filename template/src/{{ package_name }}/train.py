@@ -1,5 +1,7 @@
 """Train: fit the model on the training set with fixed seeds (same data and params, same model)."""
 
+from collections.abc import Callable
+
 import joblib
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -15,10 +17,11 @@ def fit(train: pd.DataFrame, features: list[str], target: str, params: TrainPara
     return build_model(params).fit(train[features], train[target])
 
 
-def run(params: TrainParams) -> Pipeline:
-    """Fit on the training table and save the model."""
+def run(params: TrainParams, rows: Callable[[], pd.DataFrame] | None = None) -> Pipeline:
+    """Fit on the training rows (the train table unless `rows` supplies them) and save the model."""
     spec = read_json(FEATURES)
-    model = fit(read_table(TRAIN_DATA), spec["features"], spec["target"], params)
+    train = rows() if rows is not None else read_table(TRAIN_DATA)
+    model = fit(train, spec["features"], spec["target"], params)
     MODEL.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, MODEL)
     return model
