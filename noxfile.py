@@ -33,7 +33,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Render and pipeline timings, as ratios against a baseline measured in the same run."""
+    """Render and pipeline timings, as ratios against a baseline measured in the same run
+    (`-- --serving`: the prediction service; `-- --features`: the Spark and pandas features)."""
     session.install("--group", "bench")
     session.run("python", "benchmarks/run.py", *session.posargs)
 

@@ -6,6 +6,9 @@ same run on the same machine, so the numbers compare across machines.
 - pipeline: the generated project's whole loop as `make run` (DVC: one process per stage, then
   `dvc push`) against the same steps in one process (`python -m <package> pipeline`), each from
   an empty store: the cost of running the loop as a versioned DAG.
+- features (`--features`): the features step on Spark (`feature_engine=spark`, local[*]) against
+  the pandas path of the same project, each as a fresh process, on the bundled dataset and on a
+  larger synthetic table: what the engine costs on one machine, and how the gap closes with size.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -111,13 +118,82 @@ def bench_pipeline() -> dict[str, float]:
     }
 
 
+SPARK_PROJECT = {
+    "preset": "starter", "project_name": "Engine Bench", "feature_engine": "spark",
+    "data_versioning": "none", "experiment_tracking": "none",
+}  # fmt: skip
+PANDAS_FEATURES = (
+    "from engine_bench import features; from engine_bench.params import load_params; "
+    "p = load_params(); features.run(p.data, p.split)"
+)
+
+
+def synthetic_table(path: Path, rows: int, columns: int = 30) -> None:
+    """A numeric table with a 0/1 label, the shape of the bundled dataset but `rows` long."""
+    rng = np.random.default_rng(0)
+    names = [f"x{i}" for i in range(columns)]
+    table = pd.DataFrame(rng.normal(size=(rows, columns)), columns=names)
+    table["target"] = (table["x0"] + rng.normal(size=rows) > 0).astype("int64")
+    table.to_parquet(path, index=False)
+
+
+def bench_features(sizes: list[int]) -> dict[str, dict[str, float]]:
+    env = project_environment()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = render(SPARK_PROJECT, Path(tmp) / "project")
+        subprocess.run(["make", "setup"], cwd=project, env=env, check=True, capture_output=True)
+
+        def python(*args: str) -> Callable[[], None]:
+            command = ["uv", "run", "--no-sync", "python", *args]
+            return lambda: subprocess.run(
+                command, cwd=project, env=env, check=True, capture_output=True
+            )
+
+        params_file = project / "params.yaml"
+        params = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+        for rows in [0, *sizes]:
+            if rows:
+                synthetic_table(project / "synthetic.parquet", rows)
+                params["data"]["source"] = "synthetic.parquet"
+            params_file.write_text(yaml.safe_dump(params), encoding="utf-8")
+            python("-m", "engine_bench", "ingest")()
+            size = len(pd.read_parquet(project / "data" / "raw" / "dataset.parquet"))
+            pandas_s = timed(python("-c", PANDAS_FEATURES), 3)
+            spark_s = timed(python("-m", "engine_bench", "features"), 3)
+            results[f"{size}_rows"] = {
+                "pandas_s": pandas_s,
+                "spark_s": spark_s,
+                "spark_ratio": spark_s / pandas_s,
+            }
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5, help="renders per measurement")
     parser.add_argument("--output", type=Path, default=Path(".benchmarks/results.json"))
     parser.add_argument("--serving", action="store_true", help="only the serving benchmark")
     parser.add_argument("--requests", type=int, default=500, help="requests per server")
+    parser.add_argument(
+        "--features", action="store_true", help="only the feature engine benchmark (Spark, pandas)"
+    )
+    parser.add_argument(
+        "--rows", type=int, nargs="*", default=[1_000_000], help="synthetic table sizes"
+    )
     args = parser.parse_args()
+
+    if args.features:
+        results = bench_features(args.rows)
+        output = args.output.with_name("features.json")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        for size, result in results.items():
+            print(
+                f"features step, {size:>14}: pandas {result['pandas_s']:.1f} s (baseline), "
+                f"spark {result['spark_s']:.1f} s = {result['spark_ratio']:.1f}x"
+            )
+        return
 
     if args.serving:
         report_serving(bench_serving(args.requests), args.output.with_name("serving.json"))

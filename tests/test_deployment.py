@@ -37,6 +37,9 @@ EVERYTHING: dict[str, Any] = {
     "model_serving": "fastapi",
     "deployment_targets": ["docker_compose", "kubernetes", "kserve", "seldon", "docker_swarm"],
     "monitoring": ["drift_reports", "prometheus", "grafana", "json_logs"],
+    # The image then also holds the Feast definitions and a Java runtime for Spark.
+    "feature_store": "feast",
+    "feature_engine": "spark",
 }
 SLUG, PACKAGE = "churn-scorer", "churn_scorer"
 
@@ -84,7 +87,12 @@ def test_the_image_is_multi_stage_locked_non_root_and_healthchecked(project: Pat
     assert "COPY --from=builder /app/.venv /app/.venv" in runtime
     assert re.search(r"^USER 10001:10001$", runtime, re.MULTILINE)
     assert "http://127.0.0.1:8000/health" in runtime.split("HEALTHCHECK")[1]
-    assert "curl" not in dockerfile and "apt-get" not in dockerfile
+    assert "curl" not in dockerfile
+    # The one package from the distribution: Spark's Java runtime, without extras, lists removed.
+    assert re.findall(r"apt-get install (.+?) \\$", dockerfile, re.MULTILINE) == [
+        "--yes --no-install-recommends openjdk-21-jre-headless"
+    ]
+    assert "rm -rf /var/lib/apt/lists/*" in runtime
     assert f'"-m", "{PACKAGE}", "serve"' in runtime
 
 
