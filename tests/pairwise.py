@@ -32,7 +32,7 @@ MATRIX_FILE = SCENARIOS_DIR / "pairwise" / "matrix.yml"
 # the matrix combines (multiselects: chosen subsets). CI providers and deployment manifests do
 # not change the project's own commands; their files are validated statically for every choice.
 # Python versions are covered by the scenarios (minimal 3.11, defaults 3.12, platform 3.13), and
-# the Spark feature engine by the platform scenario (the engine changes one step's internals).
+# the Spark feature engine by the starter scenario (the engine changes one step's internals).
 FACTORS: dict[str, list[Any]] = {
     "data_versioning": ["dvc", "none"],
     "experiment_tracking": ["mlflow", "none"],

@@ -37,9 +37,6 @@ EVERYTHING: dict[str, Any] = {
     "model_serving": "fastapi",
     "deployment_targets": ["docker_compose", "kubernetes", "kserve", "seldon", "docker_swarm"],
     "monitoring": ["drift_reports", "prometheus", "grafana", "json_logs"],
-    # The image then also holds the Feast definitions and a Java runtime for Spark.
-    "feature_store": "feast",
-    "feature_engine": "spark",
 }
 SLUG, PACKAGE = "churn-scorer", "churn_scorer"
 
@@ -69,13 +66,34 @@ def project(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- container image ---------------------------------------------------------------------------
 
 
-def test_the_dockerfile_passes_hadolint(project: Path) -> None:
+@pytest.fixture(
+    scope="module",
+    params=[{}, {"feature_store": "feast", "feature_engine": "spark"}],
+    ids=["serving", "feature_store=feast-feature_engine=spark"],
+)
+def image_project(
+    request: pytest.FixtureRequest,
+    project: Path,
+    template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """The image as rendered for serving alone, and with the Feast definitions and Spark's
+    Java runtime in it (the training pods run the same image)."""
+    if not request.param:
+        return project
+    destination = tmp_path_factory.mktemp("image-features") / "project"
+    return render({**EVERYTHING, **request.param}, destination, template)
+
+
+def test_the_dockerfile_passes_hadolint(image_project: Path) -> None:
+    project = image_project
     output = run(tool("hadolint"), "--no-color", "--failure-threshold", "info", "Dockerfile",
                  cwd=project)  # fmt: skip
     assert output.strip() == ""
 
 
-def test_the_image_is_multi_stage_locked_non_root_and_healthchecked(project: Path) -> None:
+def test_the_image_is_multi_stage_locked_non_root_and_healthchecked(image_project: Path) -> None:
+    project = image_project
     dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
     stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?$", dockerfile, re.MULTILINE)
     assert [name for _, name in stages] == ["uv", "builder", "runtime"]
@@ -88,15 +106,17 @@ def test_the_image_is_multi_stage_locked_non_root_and_healthchecked(project: Pat
     assert re.search(r"^USER 10001:10001$", runtime, re.MULTILINE)
     assert "http://127.0.0.1:8000/health" in runtime.split("HEALTHCHECK")[1]
     assert "curl" not in dockerfile
-    # The one package from the distribution: Spark's Java runtime, without extras, lists removed.
-    assert re.findall(r"apt-get install (.+?) \\$", dockerfile, re.MULTILINE) == [
-        "--yes --no-install-recommends openjdk-21-jre-headless"
-    ]
-    assert "rm -rf /var/lib/apt/lists/*" in runtime
+    # The one package from the distribution, for Spark only: a Java runtime, no extras.
+    spark = "feature_engine: spark" in (project / ".copier-answers.yml").read_text()
+    assert re.findall(r"apt-get install (.+?) \\$", dockerfile, re.MULTILINE) == (
+        ["--yes --no-install-recommends openjdk-21-jre-headless"] if spark else []
+    )
+    assert ("rm -rf /var/lib/apt/lists/*" in runtime) == spark
     assert f'"-m", "{PACKAGE}", "serve"' in runtime
 
 
-def test_the_build_context_holds_only_what_the_image_copies(project: Path) -> None:
+def test_the_build_context_holds_only_what_the_image_copies(image_project: Path) -> None:
+    project = image_project
     ignore = (project / ".dockerignore").read_text(encoding="utf-8").splitlines()
     rules = [line for line in ignore if line and not line.startswith("#")]
     assert rules[0] == "*"

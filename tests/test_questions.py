@@ -103,6 +103,7 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
     ({"team_handles": ["@acme"]}, "team_handles", "must be a mapping role -> handle"),
 ]
 
+
 def answer_id(answers: dict[str, Any]) -> str:
     return "-".join(f"{key}={value}" for key, value in answers.items())[:60]
 
@@ -184,8 +185,8 @@ def test_every_asked_question_has_help_type_and_default() -> None:
 def test_component_help_texts_cite_the_paper() -> None:
     components = [
         "ci_provider", "data_versioning", "experiment_tracking", "orchestrators", "feature_store",
-        "feature_engine", "training_infrastructure", "model_serving", "deployment_targets", "monitoring",
-        "feedback_loop", "roles",
+        "feature_engine", "training_infrastructure", "model_serving", "deployment_targets",
+        "monitoring", "feedback_loop", "roles",
     ]  # fmt: skip
     for name in components:
         assert re.search(r"\b[PCR][1-9]\b", asked_questions()[name]["help"]), name
