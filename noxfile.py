@@ -11,9 +11,10 @@ nox.options.error_on_missing_interpreters = True
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite: questions, renders, validators and the generated projects (slow)."""
+    """The whole test suite: questions, renders, validators and the generated projects (slow).
+    The slowest tests are listed at the end, to keep the suite inside CI's time."""
     session.install("--group", "test")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "--durations=15", *session.posargs)
 
 
 @nox.session
