@@ -1,6 +1,7 @@
 """Small helpers shared by the pipeline steps for reading and writing their files."""
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,11 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def write_table(path: Path, frame: pd.DataFrame) -> None:
-    """Write a table as Parquet, creating the folder."""
+    """Write a table as Parquet, creating the folder (and replacing a Parquet folder, as Spark
+    writes, left at the same path)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        shutil.rmtree(path)
     # Microsecond timestamps: nanoseconds are not readable by every engine (Spark refuses them).
     frame.to_parquet(path, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
 
