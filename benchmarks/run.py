@@ -185,9 +185,7 @@ def main() -> None:
 
     if args.features:
         results = bench_features(args.rows)
-        output = args.output.with_name("features.json")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        write_results(results, args.output.with_name("features.json"))
         for size, result in results.items():
             print(
                 f"features step, {size:>14}: pandas {result['pandas_s']:.1f} s (baseline), "
@@ -199,8 +197,7 @@ def main() -> None:
         report_serving(bench_serving(args.requests), args.output.with_name("serving.json"))
         return
     results = {"render": bench_render(args.repeat), "pipeline": bench_pipeline()}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_results(results, args.output)
     render_, pipeline = results["render"], results["pipeline"]
     print(f"render trivial template : {render_['trivial_s']:.2f} s (baseline)")
     print(
@@ -216,9 +213,13 @@ def main() -> None:
     )
 
 
-def report_serving(results: dict[str, dict[str, float]], output: Path) -> None:
+def write_results(results: dict[str, dict[str, float]], output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def report_serving(results: dict[str, dict[str, float]], output: Path) -> None:
+    write_results(results, output)
     for name, result in results.items():
         print(
             f"{name:22} {result['rps']:7.1f} req/s ({result['rps_ratio']:.2f}x the generated "
