@@ -3,12 +3,12 @@
 import argparse
 import importlib
 import importlib.util
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from .evaluate import check_gate
 from .paths import PARAMS
-from .pipeline import STEPS, run_all, run_step
+from .steps import STEPS
 
 # Components chosen at generation time add their own sub-commands (each sets `handler`).
 COMPONENTS = ("serving", "monitoring")
@@ -26,10 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--params", type=Path, default=PARAMS, help="parameters file (default: %(default)s)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in STEPS:
-        commands.add_parser(name, help=f"run the {name} step")
+    for step in STEPS:
+        commands.add_parser(step.name, help=f"{step.does} (step {step.name})")
     commands.add_parser("pipeline", help="run every step in order, in this process")
-    commands.add_parser("gate", help="exit 1 when the last evaluation failed the promotion gate")
+    commands.add_parser(
+        "gate", help="print the last promotion decision; exit 1 when it failed a threshold"
+    )
     add_component_commands(commands)
     return parser
 
@@ -38,10 +40,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if "handler" in args:
         return args.handler(args)
+    if args.command == "gate":
+        from .gate import check_gate
+
+        return check_gate()
+    from .pipeline import run_all, run_step
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "pipeline":
         run_all(args.params)
-    elif args.command == "gate":
-        return check_gate()
     else:
         run_step(args.command, args.params)
     return 0

@@ -3,12 +3,13 @@
 The split is a pure function of each row's `record_id` (its position in the raw table), the seed
 and the label, so any engine that numbers rows the same way makes exactly the same split."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from .files import read_table, write_json, write_table
-from .params import DataParams, SplitParams
-from .paths import FEATURES, RAW_DATA, TEST_DATA, TRAIN_DATA
+from .files import read_json, read_table, write_json, write_table
+from .params import Params, SplitParams
 
 RECORD_ID = "record_id"
 # Knuth's multiplicative hash spreads consecutive record ids evenly over [0, 2**32); it stays
@@ -41,17 +42,32 @@ def is_test(table: pd.DataFrame, target: str, params: SplitParams) -> pd.Series:
     return (rank < quota).reindex(table.index)
 
 
-def write_feature_spec(columns: list[str], target: str) -> dict[str, object]:
+def check_validated(rows: int, validation: Path) -> None:
+    """Refuse raw data other than the table the validate step passed."""
+    checked = read_json(validation)
+    if not checked.get("passed") or checked.get("rows") != rows:
+        raise ValueError(
+            f"the raw data ({rows} rows) is not the table {validation} passed "
+            f"({checked.get('rows')} rows): run the validate step first"
+        )
+
+
+def write_feature_spec(path: Path, columns: list[str], target: str) -> dict[str, object]:
     """The feature list that training, serving and monitoring share."""
-    spec = {"features": columns, "target": target}
-    write_json(FEATURES, spec)
+    spec: dict[str, object] = {"features": columns, "target": target}
+    write_json(path, spec)
     return spec
 
 
-def run(data: DataParams, params: SplitParams) -> dict[str, object]:
+def run(
+    params: Params, *, raw: Path, validation: Path, train: Path, test: Path, features: Path
+) -> dict[str, object]:
     """Write the train and test tables and the feature list."""
-    table = feature_table(read_table(RAW_DATA), data.target)
-    test = is_test(table, data.target, params)
-    write_table(TRAIN_DATA, table[~test].reset_index(drop=True))
-    write_table(TEST_DATA, table[test].reset_index(drop=True))
-    return write_feature_spec(feature_columns(table, data.target), data.target)
+    target = params.data.target
+    source = read_table(raw)
+    check_validated(len(source), validation)
+    table = feature_table(source, target)
+    in_test = is_test(table, target, params.split)
+    write_table(train, table[~in_test].reset_index(drop=True))
+    write_table(test, table[in_test].reset_index(drop=True))
+    return write_feature_spec(features, feature_columns(table, target), target)

@@ -3,9 +3,10 @@
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -19,7 +20,7 @@ def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def write_table(path: Path, frame: pd.DataFrame) -> None:
+def write_table(path: Path, frame: "pd.DataFrame") -> None:
     """Write a table as Parquet, creating the folder (and replacing a Parquet folder, as Spark
     writes, left at the same path)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -29,8 +30,10 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
     frame.to_parquet(path, index=False, coerce_timestamps="us", allow_truncated_timestamps=True)
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> "pd.DataFrame":
     """Read a CSV or Parquet table, chosen by the file suffix."""
+    import pandas as pd  # on first use: commands that read no table do not pay for pandas
+
     if path.suffix == ".csv":
         return pd.read_csv(path)
     if path.suffix in {".parquet", ".pq"}:

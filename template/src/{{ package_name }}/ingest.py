@@ -7,9 +7,10 @@ import pandas as pd
 from sklearn import datasets
 
 from .files import read_table, write_table
-from .params import DataParams
-from .paths import RAW_DATA
+from .params import DataParams, Params
 
+# The labelled production rows in the feedback folder (written by the feedback loop).
+FEEDBACK_TABLE = "labelled.parquet"
 # Datasets that ship inside scikit-learn, so the default pipeline needs no network.
 BUNDLED = {"breast_cancer": datasets.load_breast_cancer}
 
@@ -34,11 +35,11 @@ def load_source(params: DataParams) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def run(params: DataParams) -> pd.DataFrame:
-    """Load the source and write it to the raw-data path."""
-    frame = load_source(params)
-    if params.feedback is not None and Path(params.feedback).is_file():
-        labelled = read_table(Path(params.feedback))[frame.columns]
+def run(params: Params, *, raw: Path, feedback: Path | None = None) -> pd.DataFrame:
+    """Load the source, add the labelled rows of the `feedback` folder if any, write `raw`."""
+    frame = load_source(params.data)
+    if feedback is not None and (feedback / FEEDBACK_TABLE).is_file():
+        labelled = read_table(feedback / FEEDBACK_TABLE)[frame.columns]
         frame = pd.concat([frame, labelled], ignore_index=True)
-    write_table(RAW_DATA, frame)
+    write_table(raw, frame)
     return frame

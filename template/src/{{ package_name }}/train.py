@@ -1,6 +1,6 @@
 """Train: fit the model on the training set with fixed seeds (same data and params, same model)."""
 
-from collections.abc import Callable
+from pathlib import Path
 
 import joblib
 import pandas as pd
@@ -8,20 +8,22 @@ from sklearn.pipeline import Pipeline
 
 from .files import read_json, read_table
 from .model import build_model
-from .params import TrainParams
-from .paths import FEATURES, MODEL, TRAIN_DATA
+from .params import Params, TrainParams
 
 
-def fit(train: pd.DataFrame, features: list[str], target: str, params: TrainParams) -> Pipeline:
-    """Fit a fresh model on `train`."""
-    return build_model(params).fit(train[features], train[target])
+def fit(rows: pd.DataFrame, features: list[str], target: str, params: TrainParams) -> Pipeline:
+    """Fit a fresh model on `rows`."""
+    return build_model(params).fit(rows[features], rows[target])
 
 
-def run(params: TrainParams, rows: Callable[[], pd.DataFrame] | None = None) -> Pipeline:
-    """Fit on the training rows (the train table unless `rows` supplies them) and save the model."""
-    spec = read_json(FEATURES)
-    train = rows() if rows is not None else read_table(TRAIN_DATA)
-    model = fit(train, spec["features"], spec["target"], params)
-    MODEL.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, MODEL)
-    return model
+def save(model: Pipeline, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, path)
+
+
+def run(params: Params, *, train: Path, features: Path, model: Path) -> Pipeline:
+    """Fit on the train table and save the model."""
+    spec = read_json(features)
+    fitted = fit(read_table(train), spec["features"], spec["target"], params.train)
+    save(fitted, model)
+    return fitted

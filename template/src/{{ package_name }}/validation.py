@@ -1,11 +1,12 @@
 """Validate: refuse data that breaks the schema (schema.py) before anything trains on it."""
 
+from pathlib import Path
+
 import pandas as pd
 from pandera.errors import SchemaErrors
 
 from .files import read_table, write_json
-from .params import DataParams, ValidationParams
-from .paths import RAW_DATA, VALIDATION_REPORT
+from .params import Params, ValidationParams
 from .schema import build_schema
 
 
@@ -23,14 +24,15 @@ def validate(frame: pd.DataFrame, target: str, params: ValidationParams) -> pd.D
         raise DataValidationError("data validation failed:\n" + "\n".join(lines)) from error
 
 
-def run(data: DataParams, params: ValidationParams) -> dict[str, object]:
+def run(params: Params, *, raw: Path, report: Path) -> dict[str, object]:
     """Validate the raw data and write the validation report."""
-    frame = validate(read_table(RAW_DATA), data.target, params)
-    report = {
+    target = params.data.target
+    frame = validate(read_table(raw), target, params.validation)
+    summary = {
         "rows": len(frame),
         "columns": len(frame.columns),
-        "class_counts": {str(k): int(v) for k, v in frame[data.target].value_counts().items()},
+        "class_counts": {str(k): int(v) for k, v in frame[target].value_counts().items()},
         "passed": True,
     }
-    write_json(VALIDATION_REPORT, report)
-    return report
+    write_json(report, summary)
+    return summary

@@ -14,11 +14,10 @@ from evidently.presets import DataDriftPreset
 from ..files import read_json, read_table, write_json
 from ..params import MonitoringParams
 from ..paths import FEATURES, REPORTS_DIR, TRAIN_DATA
+from . import ExitCode
 
 DRIFT_HTML = REPORTS_DIR / "drift.html"
 DRIFT_JSON = REPORTS_DIR / "drift.json"
-# Exit codes of `drift` (and `make monitor`).
-NO_DRIFT, DRIFT, NOT_CHECKED = 0, 1, 2
 logger = logging.getLogger(__name__)
 
 
@@ -37,14 +36,15 @@ class DriftResult:
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         if self.drift_detected is None:
-            return NOT_CHECKED
-        return DRIFT if self.drift_detected else NO_DRIFT
+            return ExitCode.NOT_DECIDED
+        return ExitCode.DRIFT if self.drift_detected else ExitCode.OK
 
 
-def read_prediction_log(path: Path, last: int) -> list[dict]:
-    """The newest `last` entries of the prediction log (JSON lines); [] when there is none."""
+def read_prediction_log(path: Path, last: int | None = None) -> list[dict]:
+    """The newest `last` entries of the prediction log (JSON lines), all of them when `last` is
+    None; [] when there is none."""
     if not path.is_file():
         return []
     with path.open(encoding="utf-8") as handle:
@@ -76,10 +76,17 @@ def _column_verdicts(snapshot: dict) -> dict[str, dict]:
     return verdicts
 
 
-def check_drift(params: MonitoringParams, prediction_log: Path) -> DriftResult:
-    """Compare the training features with the newest logged predictions; write both reports."""
-    features = read_json(FEATURES)["features"]
-    reference = read_table(TRAIN_DATA)[features].astype("float64")
+def check_drift(
+    params: MonitoringParams,
+    prediction_log: Path,
+    *,
+    features_path: Path = FEATURES,
+    reference_path: Path = TRAIN_DATA,
+) -> DriftResult:
+    """Compare the training features with the newest logged predictions; write both reports.
+    FileNotFoundError when the pipeline has not written the training data yet."""
+    features = read_json(features_path)["features"]
+    reference = read_table(reference_path)[features].astype("float64")
     current = current_features(read_prediction_log(prediction_log, params.window), features)
     if len(current) < params.min_rows:
         result = DriftResult(
