@@ -50,14 +50,17 @@ RULES = [
     Rule(r"params\.yaml", always),
     Rule(r"pyproject\.toml", always),
     Rule(
-        r"src/PKG/(__init__|__main__|cli|evaluate|features|files|ingest|model|params|paths"
-        r"|pipeline|schema|train|validation)\.py",
+        r"src/PKG/(__init__|__main__|cli|evaluate|features|files|gate|ingest|model|params|paths"
+        r"|pipeline|schema|steps|train|validation)\.py",
         always,
     ),
-    Rule(r"tests/(conftest|test_params|test_pipeline|test_steps)\.py", always),
+    Rule(
+        r"tests/(conftest|test_params|test_pipeline|test_step_contracts|test_steps)\.py", always
+    ),
     # Data versioning (DVC)
     Rule(
-        r"dvc\.yaml|\.dvcignore|\.dvc/(config|\.gitignore)", lambda a: a["data_versioning"] == "dvc"
+        r"dvc\.yaml|\.dvcignore|\.dvc/(config|\.gitignore)|tests/test_dvc_pipeline\.py",
+        lambda a: a["data_versioning"] == "dvc",
     ),
     # Tracking and registry (MLflow)
     Rule(r"src/PKG/registry\.py", lambda a: a["experiment_tracking"] == "mlflow"),
@@ -119,8 +122,7 @@ RULES = [
         lambda a: "kubeflow" in a["orchestrators"],
     ),
     Rule(
-        r"airflow/(dags/PKG_training\.py|requirements\.txt|test_dag\.py|README\.md)"
-        r"|tests/test_airflow_dag\.py",
+        r"airflow/(dags/PKG_training\.py|requirements\.txt|test_dag\.py|README\.md)",
         lambda a: "airflow" in a["orchestrators"],
     ),
     Rule(

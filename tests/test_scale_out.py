@@ -1,7 +1,7 @@
 """The scale-out answers (C3, C5). The training Job on Kubernetes: kubernetes-validate --strict
 and kustomize, the project's own pipeline command in the project's image, its own service account,
 locked down. Kubeflow: the pipeline compiles (`make kubeflow`'s command) to an IR with one
-component per step of STEPS. Airflow: the DAG imports in its own environment (slow)."""
+component per step of steps.py. Airflow: the DAG imports in its own environment (slow)."""
 
 from __future__ import annotations
 
@@ -182,8 +182,8 @@ def compile_kubeflow_pipeline(template: Path, shared: Path) -> None:
         "--image", f"registry.example.com/{SLUG}:abc123", cwd=project, env=environment)  # fmt: skip
     # The project's own STEPS, written to the file the tests read (its logs go to the output).
     probe = (
-        f"import pathlib; from {PACKAGE}.pipeline import STEPS; "
-        f"pathlib.Path({str(shared / 'steps.txt')!r}).write_text(' '.join(STEPS))"
+        f"import pathlib; from {PACKAGE}.steps import STEPS; "
+        f"pathlib.Path({str(shared / 'steps.txt')!r}).write_text(' '.join(s.name for s in STEPS))"
     )
     run(uv, "run", "--no-sync", "python", "-c", probe, cwd=project, env=environment)
 
