@@ -54,9 +54,7 @@ RULES = [
         r"|pipeline|schema|steps|train|validation)\.py",
         always,
     ),
-    Rule(
-        r"tests/(conftest|test_params|test_pipeline|test_step_contracts|test_steps)\.py", always
-    ),
+    Rule(r"tests/(conftest|test_params|test_pipeline|test_step_contracts|test_steps)\.py", always),
     # Data versioning (DVC)
     Rule(
         r"dvc\.yaml|\.dvcignore|\.dvc/(config|\.gitignore)|tests/test_dvc_pipeline\.py",
