@@ -51,7 +51,7 @@ RULES = [
     Rule(r"pyproject\.toml", always),
     Rule(
         r"src/PKG/(__init__|__main__|cli|evaluate|features|files|gate|ingest|model|params|paths"
-        r"|pipeline|schema|steps|train|validation)\.py",
+        r"|pipeline|schema|steps|task|train|validation)\.py",
         always,
     ),
     Rule(r"tests/(conftest|test_params|test_pipeline|test_step_contracts|test_steps)\.py", always),

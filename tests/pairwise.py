@@ -33,7 +33,9 @@ MATRIX_FILE = SCENARIOS_DIR / "pairwise" / "matrix.yml"
 # not change the project's own commands; their files are validated statically for every choice.
 # Python versions are covered by the scenarios (minimal 3.11, defaults 3.12, platform 3.13), and
 # the Spark feature engine by the starter scenario (the engine changes one step's internals).
+# The ML task is a factor: it changes every step, the service and the tests.
 FACTORS: dict[str, list[Any]] = {
+    "ml_task": ["binary_classification", "multiclass_classification", "regression"],
     "data_versioning": ["dvc", "none"],
     "experiment_tracking": ["mlflow", "none"],
     "model_serving": ["fastapi", "none"],

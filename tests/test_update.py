@@ -4,6 +4,8 @@ an answer swaps components; a dirty repository is refused untouched."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +180,33 @@ def test_changing_an_answer_on_update_swaps_the_component(
         assert (project / new_path).is_file()
     assert_team_work_kept(project)
     assert_no_conflicts(project)
+
+
+TASK_DATA = {"multiclass_classification": "wine", "regression": "diabetes"}
+
+
+@pytest.mark.parametrize("task", TASK_DATA, ids=[f"ml_task={task}" for task in TASK_DATA])
+def test_switching_the_ml_task_brings_its_code_and_params(
+    template: Path, tmp_path: Path, task: str
+) -> None:
+    project = start_project(template, {}, tmp_path / "project", "HEAD")
+    edit(project / "params.yaml", "  max_rows: null\n", "  max_rows: 5000\n")
+    commit_all(project, "team sample size")
+
+    update(project, vcs_ref="HEAD", data={"ml_task": task})
+
+    assert_no_conflicts(project)
+    text = (project / "params.yaml").read_text(encoding="utf-8")
+    assert "  max_rows: 5000\n" in text
+    assert yaml.safe_load(text)["data"]["source"] == f"sklearn:{TASK_DATA[task]}"
+    assert f'TASK = "{task}"' in (package_dir(project) / "task.py").read_text(encoding="utf-8")
+    # The merged params.yaml validates under the new task's rules (params.py of the project).
+    probe = (
+        "import sys; sys.path.insert(0, 'src')\n"
+        f"from {package_dir(project).name}.params import load_params\n"
+        "print(load_params().gate.metric)"
+    )
+    gate_metric = subprocess.run(
+        [sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert gate_metric in yaml.safe_load(text)["gate"]["thresholds"]

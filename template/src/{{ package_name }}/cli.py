@@ -4,6 +4,8 @@ import argparse
 import importlib
 import importlib.util
 import logging
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from .steps import STEPS
 
 # Components chosen at generation time add their own sub-commands (each sets `handler`).
 COMPONENTS = ("serving", "monitoring")
+# Failures a user can fix (bad params, bad data, missing files): one line, no traceback.
+EXPECTED_ERRORS = (ValueError, OSError)
 
 
 def add_component_commands(commands: argparse._SubParsersAction) -> None:
@@ -25,6 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--params", type=Path, default=PARAMS, help="parameters file (default: %(default)s)"
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=bool(os.environ.get("DEBUG")),
+        help="show the traceback of a failure (also DEBUG=1)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for step in STEPS:
         commands.add_parser(step.name, help=f"{step.does} (step {step.name})")
@@ -36,8 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(error: BaseException, params: Path) -> str:
+    """The error as one line; a params.yaml mistake names each field, as pydantic reports it."""
+    errors = getattr(error, "errors", None)
+    if callable(errors) and type(error).__name__ == "ValidationError":
+        fields = [
+            f"{'.'.join(map(str, item['loc']))}: {item['msg']}"
+            + (f" (got {item['input']!r})" if not isinstance(item.get("input"), dict) else "")
+            for item in errors()
+        ]
+        return f"{params}: " + "; ".join(fields)
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except EXPECTED_ERRORS as error:
+        if args.debug:
+            raise
+        print(f"error: {one_line(error, args.params)} (--debug shows where)", file=sys.stderr)
+        return 1
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen command."""
     if "handler" in args:
         return args.handler(args)
     if args.command == "gate":

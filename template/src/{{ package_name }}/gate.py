@@ -10,6 +10,7 @@ from typing import Any
 from .files import read_json
 from .params import GateParams
 from .paths import EVALUATION
+from .task import higher_is_better
 
 PROMOTE, KEEP_CHAMPION, REJECT = "promote", "keep the champion", "reject"
 
@@ -25,13 +26,32 @@ class Champion:
 
 @dataclass(frozen=True)
 class Threshold:
+    """One limit: `value` must be at least `limit` (higher is better) or at most it."""
+
     metric: str
     value: float
-    minimum: float
+    limit: float
+    higher_is_better: bool
     passed: bool
 
+    @classmethod
+    def check(cls, metric: str, value: float, limit: float) -> "Threshold":
+        higher = higher_is_better(metric)
+        passed = value >= limit if higher else value <= limit
+        return cls(metric, value, limit, higher, passed)
+
     def describe(self) -> str:
-        return f"{self.metric} >= {self.minimum:g} ({self.value:.4f})"
+        sign = ">=" if self.higher_is_better else "<="
+        return f"{self.metric} {sign} {self.limit:g} ({self.value:.4f})"
+
+
+def improvement(candidate: float, champion: float, metric: str, relative: bool) -> float:
+    """How much better the candidate is, in the metric's direction (negative: worse); relative:
+    as a share of the champion's value."""
+    gain = candidate - champion if higher_is_better(metric) else champion - candidate
+    if not relative:
+        return gain
+    return gain / abs(champion) if champion else (0.0 if gain == 0 else float("inf"))
 
 
 @dataclass(frozen=True)
@@ -43,13 +63,17 @@ class Comparison:
     champion_value: float
     candidate_value: float
     min_improvement: float
+    relative: bool
+    improvement: float
     beaten: bool
 
     def describe(self) -> str:
+        unit = "%" if self.relative else ""
+        scale = 100 if self.relative else 1
         return (
             f"the champion (version {self.champion_version}, {self.metric} "
-            f"{self.champion_value:.4f}) by more than {self.min_improvement:g} "
-            f"({self.candidate_value - self.champion_value:+.4f})"
+            f"{self.champion_value:.4f}) by more than {self.min_improvement * scale:g}{unit} "
+            f"({self.improvement * scale:+.4f}{unit})"
         )
 
 
@@ -118,10 +142,14 @@ class Decision:
 
 def decide(scores: dict[str, float], champion: Champion | None, gate: GateParams) -> Decision:
     """The promotion decision: every threshold must hold and, when there is a champion that
-    could be scored on the same test set, the candidate must beat it by more than
-    `gate.min_improvement` on `gate.metric`."""
-    value = scores[gate.metric]
-    thresholds = [Threshold(gate.metric, value, gate.min_value, value >= gate.min_value)]
+    could be scored on the same test set, the candidate must beat it on `gate.metric` by more
+    than `gate.min_improvement` (absolute, or relative to the champion's value)."""
+    missing = sorted(set(gate.limits) - set(scores))
+    if missing:
+        raise ValueError(f"gate.thresholds name metrics the evaluation lacks: {missing}")
+    thresholds = [
+        Threshold.check(metric, scores[metric], limit) for metric, limit in gate.limits.items()
+    ]
     if champion is None:
         return Decision(thresholds, not_compared="no champion yet", scores=scores)
     if champion.scores is None or gate.metric not in champion.scores:
@@ -132,14 +160,18 @@ def decide(scores: dict[str, float], champion: Champion | None, gate: GateParams
             f"{champion.version}) could not be scored on this test set ({reason})",
             scores=scores,
         )
-    previous = champion.scores[gate.metric]
+    relative = gate.improvement == "relative"
+    previous, value = champion.scores[gate.metric], scores[gate.metric]
+    gain = improvement(value, previous, gate.metric, relative)
     comparison = Comparison(
         champion_version=champion.version,
         metric=gate.metric,
         champion_value=previous,
         candidate_value=value,
         min_improvement=gate.min_improvement,
-        beaten=value - previous > gate.min_improvement,
+        relative=relative,
+        improvement=gain,
+        beaten=gain > gate.min_improvement,
     )
     return Decision(thresholds, comparison, scores=scores)
 

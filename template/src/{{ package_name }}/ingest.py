@@ -1,23 +1,22 @@
 """Ingest: load the raw dataset and store it as the pipeline's versioned input."""
 
-import re
 from pathlib import Path
 
 import pandas as pd
 from sklearn import datasets
 
 from .files import read_table, write_table
-from .params import DataParams, Params
+from .params import DataParams, Params, column_name
 
 # The labelled production rows in the feedback folder (written by the feedback loop).
 FEEDBACK_TABLE = "labelled.parquet"
-# Datasets that ship inside scikit-learn, so the default pipeline needs no network.
-BUNDLED = {"breast_cancer": datasets.load_breast_cancer}
-
-
-def snake_case(name: str) -> str:
-    """`mean radius` -> `mean_radius`: column names that are valid identifiers everywhere."""
-    return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+# Datasets that ship inside scikit-learn, so every task's demo needs no network: a binary, a
+# multiclass (3 wine cultivars) and a regression (disease progression) table.
+BUNDLED = {
+    "breast_cancer": datasets.load_breast_cancer,
+    "wine": datasets.load_wine,
+    "diabetes": datasets.load_diabetes,
+}
 
 
 def load_source(params: DataParams) -> pd.DataFrame:
@@ -28,8 +27,17 @@ def load_source(params: DataParams) -> pd.DataFrame:
             raise ValueError(f"unknown bundled dataset {name!r}; known: {sorted(BUNDLED)}")
         frame = BUNDLED[name](as_frame=True).frame
     else:
-        frame = read_table(Path(params.source))
-    frame = frame.rename(columns=snake_case)
+        path = Path(params.source)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"data.source {params.source!r} is not a file (relative paths start at the "
+                f"project root, {Path.cwd()}): set data.source in params.yaml"
+            )
+        frame = read_table(path)
+    frame = frame.rename(columns=column_name)
+    if frame.columns.duplicated().any():
+        twins = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise ValueError(f"{params.source}: headers that differ only in punctuation: {twins}")
     if params.max_rows is not None and len(frame) > params.max_rows:
         frame = frame.sample(n=params.max_rows, random_state=params.seed).sort_index()
     return frame.reset_index(drop=True)
@@ -39,7 +47,8 @@ def run(params: Params, *, raw: Path, feedback: Path | None = None) -> pd.DataFr
     """Load the source, add the labelled rows of the `feedback` folder if any, write `raw`."""
     frame = load_source(params.data)
     if feedback is not None and (feedback / FEEDBACK_TABLE).is_file():
-        labelled = read_table(feedback / FEEDBACK_TABLE)[frame.columns]
+        # Columns that are not features (ids, unused text) are empty in the labelled rows.
+        labelled = read_table(feedback / FEEDBACK_TABLE).reindex(columns=frame.columns)
         frame = pd.concat([frame, labelled], ignore_index=True)
     write_table(raw, frame)
     return frame

@@ -1,30 +1,40 @@
 """The data schema: yours to change. `copier update` never overwrites this file once it exists.
 
 Describe your data with pandera (https://pandera.readthedocs.io): column types, allowed values,
-missing-value limits, table-wide checks. The validate step refuses data that breaks it."""
+missing-value limits, table-wide checks. The validate step refuses data that breaks it; task.py
+adds the task's own checks of the target (enough classes, a numeric target)."""
 
 import re
 
 import pandera.pandas as pa
 
 from .params import ValidationParams
+from .task import target_schema
 
 
-def build_schema(target: str, params: ValidationParams) -> pa.DataFrameSchema:
-    """Every feature is numeric with at most the allowed share of missing values; the label is a
-    known class; the table has enough rows."""
+def build_schema(
+    target: str, params: ValidationParams, features: list[str] | None = None
+) -> pa.DataFrameSchema:
+    """Every feature (each of `features`, or every column but the target) is numeric with at most
+    the allowed share of missing values; the target fits the task; the table has enough rows."""
     max_missing = params.max_missing_fraction
+
+    def feature(regex: bool = False) -> pa.Column:
+        return pa.Column(
+            float,
+            pa.Check(lambda column: column.isna().mean() <= max_missing, element_wise=False),
+            nullable=max_missing > 0,
+            coerce=True,
+            regex=regex,
+        )
+
+    columns = {target: target_schema(getattr(params, "classes", None))}
+    if features is None:
+        columns[rf"^(?!{re.escape(target)}$).+"] = feature(regex=True)
+    else:
+        columns.update({name: feature() for name in features})
     return pa.DataFrameSchema(
-        columns={
-            target: pa.Column(int, pa.Check.isin(params.classes), coerce=True),
-            rf"^(?!{re.escape(target)}$).+": pa.Column(
-                float,
-                pa.Check(lambda column: column.isna().mean() <= max_missing, element_wise=False),
-                nullable=max_missing > 0,
-                coerce=True,
-                regex=True,
-            ),
-        },
+        columns=columns,
         checks=pa.Check(lambda frame: len(frame) >= params.min_rows, name="min_rows"),
         strict=False,
     )

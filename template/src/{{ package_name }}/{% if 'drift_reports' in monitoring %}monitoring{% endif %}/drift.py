@@ -1,4 +1,6 @@
-"""Drift check: the training data (reference) against the features of logged predictions."""
+"""Drift check: the training data (reference) against the logged predictions: every feature, and
+the predictions against the training labels (categorical for classification, numeric for
+regression: task.py)."""
 
 import json
 import logging
@@ -14,10 +16,13 @@ from evidently.presets import DataDriftPreset
 from ..files import read_json, read_table, write_json
 from ..params import MonitoringParams
 from ..paths import FEATURES, REPORTS_DIR, TRAIN_DATA
+from ..task import CLASSIFICATION
 from . import ExitCode
 
 DRIFT_HTML = REPORTS_DIR / "drift.html"
 DRIFT_JSON = REPORTS_DIR / "drift.json"
+# The column of the report that holds the prediction (the training label in the reference).
+PREDICTION = "prediction"
 logger = logging.getLogger(__name__)
 
 
@@ -30,6 +35,8 @@ class DriftResult:
     drifted_share: float | None = None
     drift_share_threshold: float | None = None
     drifted_columns: list[str] = field(default_factory=list)
+    # Whether the predictions' distribution moved away from the training labels'.
+    prediction_drifted: bool | None = None
     columns: dict[str, dict] = field(default_factory=dict)
     reference_rows: int = 0
     current_rows: int = 0
@@ -54,6 +61,13 @@ def read_prediction_log(path: Path, last: int | None = None) -> list[dict]:
 
 def current_features(entries: list[dict], features: list[str]) -> pd.DataFrame:
     return pd.DataFrame([entry["features"] for entry in entries], columns=features, dtype="float64")
+
+
+def current_rows(entries: list[dict], features: list[str]) -> pd.DataFrame:
+    """The logged features and the prediction of each entry."""
+    return current_features(entries, features).assign(
+        **{PREDICTION: [entry["prediction"] for entry in entries]}
+    )
 
 
 def _column_verdicts(snapshot: dict) -> dict[str, dict]:
@@ -85,9 +99,12 @@ def check_drift(
 ) -> DriftResult:
     """Compare the training features with the newest logged predictions; write both reports.
     FileNotFoundError when the pipeline has not written the training data yet."""
-    features = read_json(features_path)["features"]
-    reference = read_table(reference_path)[features].astype("float64")
-    current = current_features(read_prediction_log(prediction_log, params.window), features)
+    spec = read_json(features_path)
+    features = [name for name in spec["features"] if name != PREDICTION]
+    training = read_table(reference_path)
+    labels = {PREDICTION: training[spec["target"]]}
+    reference = training[features].astype("float64").assign(**labels)
+    current = current_rows(read_prediction_log(prediction_log, params.window), features)
     if len(current) < params.min_rows:
         result = DriftResult(
             drift_detected=None,
@@ -99,21 +116,19 @@ def check_drift(
         write_json(DRIFT_JSON, asdict(result))
         return result
 
-    definition = DataDefinition(numerical_columns=features)
+    if CLASSIFICATION:
+        definition = DataDefinition(numerical_columns=features, categorical_columns=[PREDICTION])
+    else:
+        definition = DataDefinition(numerical_columns=[*features, PREDICTION])
     snapshot = Report([DataDriftPreset(drift_share=params.drift_share)]).run(
         reference_data=Dataset.from_pandas(reference, data_definition=definition),
         current_data=Dataset.from_pandas(current, data_definition=definition),
     )
     DRIFT_HTML.parent.mkdir(parents=True, exist_ok=True)
     snapshot.save_html(str(DRIFT_HTML))
-    report = snapshot.dict()
-    summary = next(
-        metric["value"]
-        for metric in report["metrics"]
-        if metric["config"]["type"].endswith(":DriftedColumnsCount")
-    )
-    share = float(summary["share"])
-    columns = _column_verdicts(report)
+    columns = _column_verdicts(snapshot.dict())
+    drifted = sorted(name for name in features if columns[name]["drifted"])
+    share = len(drifted) / len(features)
     detected = share >= params.drift_share
     result = DriftResult(
         drift_detected=detected,
@@ -121,7 +136,8 @@ def check_drift(
         f"{params.drift_share * 100:.0f}% (monitoring.drift_share)",
         drifted_share=share,
         drift_share_threshold=params.drift_share,
-        drifted_columns=sorted(name for name, verdict in columns.items() if verdict["drifted"]),
+        drifted_columns=drifted,
+        prediction_drifted=columns[PREDICTION]["drifted"],
         columns=columns,
         reference_rows=len(reference),
         current_rows=len(current),

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..params import column_name
 from .model import LoadedModel
 from .prediction_log import PredictionLog
 
@@ -31,11 +32,13 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
 def score_file(model: LoadedModel, source: Path, target: Path, log: PredictionLog | None) -> int:
     """Score every row of `source`, write it to `target` with prediction and score columns."""
     frame = read_table(source)
-    missing = [name for name in model.features if name not in frame.columns]
+    # Headers as the file writes them ("Mean Radius"), normalised as ingest does.
+    named = frame.rename(columns=column_name)
+    missing = [name for name in model.features if name not in named.columns]
     if missing:
         raise ValueError(f"{source} lacks feature columns: {', '.join(missing)}")
     try:
-        values = frame[model.features].astype("float64")
+        values = named[model.features].astype("float64")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{source}: feature columns must be numeric ({error})") from error
     if values.isna().any().any():
@@ -43,7 +46,7 @@ def score_file(model: LoadedModel, source: Path, target: Path, log: PredictionLo
         raise ValueError(f"{source}: empty values in {', '.join(bad)}")
     rows = values.to_numpy().tolist()
     result = model.predict(rows)
-    scored = frame.assign(prediction=result.labels, score=result.scores)
+    scored = frame.assign(**result.columns())
     write_table(scored, target)
     if log is not None:
         log.append(f"batch-{uuid.uuid4().hex}", model, rows, result)

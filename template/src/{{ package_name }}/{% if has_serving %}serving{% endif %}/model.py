@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from mlflow.models import Model, get_model_info
 
+from ..task import Predictions, predict
+
 # Written next to MLmodel by `export`, so a baked-in model still reports its registry version.
 EXPORT_METADATA = "registered_model.json"
 _REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
@@ -22,14 +24,8 @@ class ModelNotAvailableError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Predictions:
-    labels: list[int]
-    scores: list[float]
-
-
-@dataclass(frozen=True)
 class LoadedModel:
-    """A scikit-learn classifier with the names of its input features and its registry identity."""
+    """A scikit-learn model with the names of its input features and its registry identity."""
 
     estimator: Any
     features: list[str]
@@ -38,17 +34,10 @@ class LoadedModel:
     uri: str
 
     def predict(self, rows: list[list[float]]) -> Predictions:
-        """Score rows given in `features` order; `scores` is the positive-class probability."""
+        """Score rows given in `features` order (task.py says what a prediction holds)."""
         # One float block: much cheaper to build and to check than a frame built column by column.
         frame = pd.DataFrame(np.asarray(rows, dtype="float64"), columns=self.features)
-        with np.errstate(all="ignore"):
-            proba = self.estimator.predict_proba(frame)
-        classes = self.estimator.classes_
-        labels = classes[np.argmax(proba, axis=1)]
-        scores = proba[:, -1]
-        if not np.isfinite(scores).all():
-            raise ValueError("the model produced a non-finite score for these values")
-        return Predictions([int(label) for label in labels], [float(s) for s in scores])
+        return predict(self.estimator, frame)
 
 
 def resolve_registry_uri(uri: str) -> tuple[str, str, str]:

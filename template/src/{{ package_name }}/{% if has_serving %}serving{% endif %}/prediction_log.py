@@ -5,7 +5,8 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .model import LoadedModel, Predictions
+from ..task import Predictions
+from .model import LoadedModel
 
 
 class PredictionLog:
@@ -25,6 +26,9 @@ class PredictionLog:
         predictions: Predictions,
     ) -> None:
         timestamp = datetime.now(UTC).isoformat()
+        scores: list[float | None] = [None] * len(rows)
+        if predictions.scores is not None:
+            scores = list(predictions.scores)
         lines = [
             json.dumps(
                 {
@@ -40,7 +44,7 @@ class PredictionLog:
             )
             + "\n"
             for i, (row, label, score) in enumerate(
-                zip(rows, predictions.labels, predictions.scores, strict=True)
+                zip(rows, predictions.labels, scores, strict=True)
             )
         ]
         # One write per request keeps concurrent appends from interleaving.
