@@ -124,8 +124,9 @@ def matrix() -> list[dict[str, Any]]:
 
 
 def row_id(row: dict[str, Any]) -> str:
-    short = {"data_versioning": "dv", "experiment_tracking": "tracking", "model_serving": "serving",
-             "monitoring": "mon", "feedback_loop": "loop", "feature_store": "fs"}  # fmt: skip
+    short = {"ml_task": "task", "data_versioning": "dv", "experiment_tracking": "tracking",
+             "model_serving": "serving", "monitoring": "mon", "feedback_loop": "loop",
+             "feature_store": "fs"}  # fmt: skip
     return "-".join(
         f"{short[k]}={'+'.join(v) if isinstance(v, list) else v}" for k, v in row.items()
     )

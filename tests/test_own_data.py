@@ -4,53 +4,65 @@ README commands and the project's own tests."""
 
 from __future__ import annotations
 
+import csv
 import json
+import math
+import random
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from rendering import readme_commands, render
 from tools import project_environment, run
 
 pytestmark = pytest.mark.slow
 ROWS = 240
+Table = list[dict[str, object]]
 
 
-def churn(rng: np.random.Generator) -> pd.DataFrame:
+def churn(rng: random.Random) -> Table:
     """Customers and whether they left: `yes`/`no` labels, spaced headers, a text id."""
-    tenure = rng.integers(1, 72, ROWS)
-    charges = rng.normal(70, 20, ROWS).round(2)
-    calls = rng.poisson(2, ROWS)
-    odds = -1.5 - 0.05 * tenure + 0.03 * charges + 0.6 * calls
-    left = rng.random(ROWS) < 1 / (1 + np.exp(-odds))
-    return pd.DataFrame(
-        {
-            "Customer ID": [f"C-{i:05d}" for i in range(ROWS)],
-            "Tenure (months)": tenure,
-            "Monthly Charges": charges,
-            "Support Calls": calls,
-            "Churned": np.where(left, "yes", "no"),
-        }
-    )
+    rows = []
+    for i in range(ROWS):
+        tenure, charges, calls = rng.randint(1, 72), round(rng.gauss(70, 20), 2), rng.randint(0, 6)
+        odds = -1.5 - 0.05 * tenure + 0.03 * charges + 0.6 * calls
+        left = rng.random() < 1 / (1 + math.exp(-odds))
+        rows.append(
+            {
+                "Customer ID": f"C-{i:05d}",
+                "Tenure (months)": tenure,
+                "Monthly Charges": charges,
+                "Support Calls": calls,
+                "Churned": "yes" if left else "no",
+            }
+        )
+    return rows
 
 
-def houses(rng: np.random.Generator) -> pd.DataFrame:
+def houses(rng: random.Random) -> Table:
     """House sales: a continuous price in a spaced header."""
-    area = rng.normal(150, 40, ROWS).round(1)
-    rooms = rng.integers(1, 7, ROWS)
-    age = rng.integers(0, 80, ROWS)
-    price = 1200 * area + 8000 * rooms - 500 * age + rng.normal(0, 15000, ROWS)
-    return pd.DataFrame(
-        {"Living Area": area, "Rooms": rooms, "Age (years)": age, "Sale Price": price.round(0)}
-    )
+    rows = []
+    for _ in range(ROWS):
+        area, rooms, age = round(rng.gauss(150, 40), 1), rng.randint(1, 6), rng.randint(0, 80)
+        price = 1200 * area + 8000 * rooms - 500 * age + rng.gauss(0, 15000)
+        rows.append(
+            {"Living Area": area, "Rooms": rooms, "Age (years)": age, "Sale Price": round(price)}
+        )
+    return rows
 
 
-CASES: dict[str, tuple[dict[str, str], Callable[[np.random.Generator], pd.DataFrame], str]] = {
+CASES: dict[str, tuple[dict[str, str], Callable[[random.Random], Table], str]] = {
     "binary-text-labels": ({"ml_task": "binary_classification"}, churn, "Churned"),
     "regression-starter": ({"ml_task": "regression", "preset": "starter"}, houses, "Sale Price"),
 }
+
+
+def write_csv(path: Path, rows: Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def point_params_at(project: Path, source: str, target: str) -> None:
@@ -72,9 +84,7 @@ def point_params_at(project: Path, source: str, target: str) -> None:
 def test_a_team_runs_the_loop_on_its_own_csv(case: str, template: Path, tmp_path: Path) -> None:
     answers, make_table, target = CASES[case]
     project = render(answers, tmp_path / "project", template=template)
-    table = make_table(np.random.default_rng(7))
-    (project / "data" / "external").mkdir(parents=True)
-    table.to_csv(project / "data" / "external" / "own.csv", index=False)
+    write_csv(project / "data" / "external" / "own.csv", make_table(random.Random(7)))
     point_params_at(project, "data/external/own.csv", target)
 
     env = project_environment()

@@ -170,7 +170,10 @@ def test_the_goal_states_the_gate_of_params_yaml(project) -> None:
     _, root = project
     goal = (root / "docs" / "project" / "goal.md").read_text(encoding="utf-8")
     gate = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))["gate"]
-    assert f"**Success metric:** `{gate['metric']}` of at least `{gate['min_value']}`" in goal
+    metric = gate["metric"]
+    direction = "at most" if metric in {"rmse", "mae", "log_loss"} else "at least"
+    stated = f"**Success metric:** `{metric}` of {direction} `{gate['thresholds'][metric]}`"
+    assert stated in goal
 
 
 def test_there_is_a_decision_record_per_component_question(project) -> None:
