@@ -10,7 +10,7 @@ from pandera.errors import SchemaErrors
 from .files import read_table, write_json
 from .params import DataParams, Params, ValidationParams
 from .schema import build_schema
-from .task import CLASSIFICATION, target_problems
+from .task import CLASSIFICATION, plain, target_problems
 
 # What to do about a failed pandera check, by the check's name.
 FIXES = {
@@ -56,31 +56,53 @@ def check_columns(frame: pd.DataFrame, data: DataParams) -> None:
         )
 
 
-def describe(error: SchemaErrors) -> str:
+def fix_for(check: object) -> str:
+    """What to do about a failed check, or nothing when there is no general advice."""
+    return next((f": {hint}" for name, hint in FIXES.items() if str(check).startswith(name)), "")
+
+
+def describe(error: SchemaErrors, rows: int) -> str:
     """Each failed check once: the column, the check, examples of the values and the fix."""
     cases = error.failure_cases
+    coerced = set(cases.loc[cases["check"].astype(str).str.startswith("coerce_dtype"), "column"])
     parts = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
-        examples = ", ".join(repr(value) for value in group["failure_case"].dropna().unique()[:3])
-        where = "the table" if pd.isna(column) else f"column {column!r}"
-        text = f"{where}: {check}" + (f" (e.g. {examples})" if examples else "")
-        fix = next((hint for name, hint in FIXES.items() if str(check).startswith(name)), None)
-        parts.append(text + (f": {fix}" if fix else ""))
+        if str(check).startswith("dtype(") and column in coerced:
+            continue  # the same values as the failed coercion
+        if pd.isna(column):
+            parts.append(f"the table ({rows} rows): {check}{fix_for(check)}")
+            continue
+        values = ", ".join(repr(plain(v)) for v in group["failure_case"].dropna().unique()[:3])
+        examples = f" (e.g. {values})" if values else ""
+        parts.append(f"column {column!r}: {check}{examples}{fix_for(check)}")
     return "; ".join(parts)
+
+
+def choose_features(
+    frame: pd.DataFrame, target: str, chosen: list[str] | None
+) -> tuple[list[str], list[str]]:
+    """The feature columns (`chosen`, else every column but the target and the text columns) and
+    the text columns left out."""
+    if chosen is not None:
+        return list(chosen), []
+    left_out = text_columns(frame, target)
+    return [name for name in frame.columns if name not in {target, *left_out}], left_out
 
 
 def validate(
     frame: pd.DataFrame, target: str, params: ValidationParams, features: list[str] | None = None
 ) -> pd.DataFrame:
-    """Return the validated frame, or raise DataValidationError naming each failed check."""
-    try:
-        checked = build_schema(target, params, features).validate(frame, lazy=True)
-    except SchemaErrors as error:
-        raise DataValidationError(f"data validation failed: {describe(error)}") from error
-    problems = target_problems(checked[target], target)
+    """Return the validated frame, or raise DataValidationError naming each failed check.
+    `features` None: every column but the target and the text columns (choose_features)."""
+    problems = target_problems(frame[target], target)
     if problems:
         raise DataValidationError("data validation failed: " + "; ".join(problems))
-    return checked
+    columns, _ = choose_features(frame, target, features)
+    try:
+        return build_schema(target, params, columns).validate(frame, lazy=True)
+    except SchemaErrors as error:
+        failed = describe(error, len(frame))
+        raise DataValidationError(f"data validation failed: {failed}") from error
 
 
 def run(params: Params, *, raw: Path, report: Path) -> dict[str, object]:
@@ -88,15 +110,12 @@ def run(params: Params, *, raw: Path, report: Path) -> dict[str, object]:
     data = params.data
     frame = read_table(raw)
     check_columns(frame, data)
-    features, ignored = data.feature_columns, []
-    if features is None:
-        ignored = text_columns(frame, data.target_column)
-        features = [name for name in frame.columns if name not in {data.target_column, *ignored}]
-        if ignored:
-            logger.warning(
-                "text columns left out of the features: %s (list data.features to choose)",
-                ", ".join(ignored),
-            )
+    features, ignored = choose_features(frame, data.target_column, data.feature_columns)
+    if ignored:
+        logger.warning(
+            "text columns left out of the features: %s (list data.features to choose)",
+            ", ".join(ignored),
+        )
     frame = validate(frame, data.target_column, params.validation, features)
     target = frame[data.target_column]
     summary: dict[str, object] = {
