@@ -22,7 +22,12 @@ def build_schema(
     def feature(regex: bool = False) -> pa.Column:
         return pa.Column(
             float,
-            pa.Check(lambda column: column.isna().mean() <= max_missing, element_wise=False),
+            pa.Check(
+                lambda column: column.isna().mean() <= max_missing,
+                element_wise=False,
+                ignore_na=False,  # the check is about the empty values: pandera must not drop them
+                name="max_missing_fraction",
+            ),
             nullable=max_missing > 0,
             coerce=True,
             regex=regex,

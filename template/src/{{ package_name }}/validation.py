@@ -17,6 +17,8 @@ FIXES = {
     "coerce_dtype('float64')": "it must be numeric: list the numeric columns in data.features "
     "(params.yaml) or encode it in features.py",
     "not_nullable": "fill or drop the empty values, or raise validation.max_missing_fraction",
+    "max_missing_fraction": "fill or drop the empty values, or raise "
+    "validation.max_missing_fraction",
     "min_rows": "bring more rows, or lower validation.min_rows",
     "isin": "allowed are validation.classes (params.yaml)",
 }
@@ -72,7 +74,9 @@ def describe(error: SchemaErrors, rows: int) -> str:
         if pd.isna(column):
             parts.append(f"the table ({rows} rows): {check}{fix_for(check)}")
             continue
-        values = ", ".join(repr(plain(v)) for v in group["failure_case"].dropna().unique()[:3])
+        # A column-wide check reports True/False, not values: no examples then.
+        failed = [v for v in group["failure_case"].dropna().unique() if not pd.api.types.is_bool(v)]
+        values = ", ".join(repr(plain(v)) for v in failed[:3])
         examples = f" (e.g. {values})" if values else ""
         parts.append(f"column {column!r}: {check}{examples}{fix_for(check)}")
     return "; ".join(parts)

@@ -29,8 +29,15 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         raise ValueError(f"{path}: use a .csv or .parquet file")
 
 
-def score_file(model: LoadedModel, source: Path, target: Path, log: PredictionLog | None) -> int:
-    """Score every row of `source`, write it to `target` with prediction and score columns."""
+def score_file(
+    model: LoadedModel,
+    source: Path,
+    target: Path,
+    log: PredictionLog | None,
+    allow_missing: bool = False,
+) -> int:
+    """Score every row of `source`, write it to `target` with the prediction columns; empty
+    feature values only when `allow_missing` (the model fills them in)."""
     frame = read_table(source)
     # Headers as the file writes them ("Mean Radius"), normalised as ingest does.
     named = frame.rename(columns=column_name)
@@ -41,10 +48,10 @@ def score_file(model: LoadedModel, source: Path, target: Path, log: PredictionLo
         values = named[model.features].astype("float64")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{source}: feature columns must be numeric ({error})") from error
-    if values.isna().any().any():
+    if not allow_missing and values.isna().any().any():
         bad = values.columns[values.isna().any()].tolist()
         raise ValueError(f"{source}: empty values in {', '.join(bad)}")
-    rows = values.to_numpy().tolist()
+    rows = values.astype(object).where(values.notna(), None).to_numpy().tolist()
     result = model.predict(rows)
     scored = frame.assign(**result.columns())
     write_table(scored, target)

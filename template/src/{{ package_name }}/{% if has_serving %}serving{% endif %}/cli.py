@@ -35,7 +35,7 @@ def score(args: argparse.Namespace) -> int:
         return 2
     log = None if args.no_log else PredictionLog(settings.prediction_log)
     try:
-        count = score_file(model, args.input, args.output, log)
+        count = score_file(model, args.input, args.output, log, settings.allow_missing)
     except (OSError, ValueError) as error:
         logger.error("%s", error)
         return 2
