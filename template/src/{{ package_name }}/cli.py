@@ -48,12 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def one_line(error: BaseException, params: Path) -> str:
     """The error as one line; a params.yaml mistake names each field, as pydantic reports it."""
-    errors = getattr(error, "errors", None)
-    if callable(errors) and type(error).__name__ == "ValidationError":
+    from pydantic import ValidationError  # params.py depends on it: no extra import cost
+
+    if isinstance(error, ValidationError):
         fields = [
             f"{'.'.join(map(str, item['loc']))}: {item['msg']}"
             + (f" (got {item['input']!r})" if not isinstance(item.get("input"), dict) else "")
-            for item in errors()
+            for item in error.errors()
         ]
         return f"{params}: " + "; ".join(fields)
     return " ".join(str(error).split()) or type(error).__name__

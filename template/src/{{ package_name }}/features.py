@@ -24,18 +24,8 @@ class SplitError(ValueError):
     """The train/test split cannot be used; the message names the fix."""
 
 
-def feature_columns(frame: pd.DataFrame, target: str, chosen: list[str] | None = None) -> list[str]:
-    """`chosen` (data.features), else the numeric columns other than the label and the record id,
-    in table order."""
-    if chosen is not None:
-        return list(chosen)
-    numeric = frame.drop(columns=[target, RECORD_ID], errors="ignore").select_dtypes("number")
-    return list(numeric.columns)
-
-
-def feature_table(raw: pd.DataFrame, target: str, chosen: list[str] | None = None) -> pd.DataFrame:
+def feature_table(raw: pd.DataFrame, target: str, columns: list[str]) -> pd.DataFrame:
     """`record_id`, every feature as float64, then the label."""
-    columns = feature_columns(raw, target, chosen)
     table = raw[[*columns, target]].astype({name: "float64" for name in columns})
     table.insert(0, RECORD_ID, np.arange(len(raw), dtype="int64"))
     return table
@@ -53,16 +43,16 @@ def is_test(table: pd.DataFrame, target: str, params: SplitParams) -> pd.Series:
     return (rank < quota).reindex(table.index)
 
 
-def check_validated(rows: int, validation: Path) -> dict:
-    """Refuse raw data other than the table the validate step passed; returns its report, which
-    names the feature columns it checked."""
+def validated_features(rows: int, validation: Path) -> list[str]:
+    """The feature columns the validate step chose and checked; refuses raw data other than the
+    table it passed."""
     checked = read_json(validation)
-    if not checked.get("passed") or checked.get("rows") != rows:
+    if not checked.get("passed") or checked.get("rows") != rows or "features" not in checked:
         raise ValueError(
             f"the raw data ({rows} rows) is not the table {validation} passed "
             f"({checked.get('rows')} rows): run the validate step first"
         )
-    return checked
+    return list(checked["features"])
 
 
 def check_split(train: pd.DataFrame, test: pd.DataFrame, target: str) -> None:
@@ -84,12 +74,12 @@ def run(
     """Write the train and test tables and the feature list."""
     target = params.data.target_column
     source = read_table(raw)
-    chosen = check_validated(len(source), validation).get("features", params.data.feature_columns)
-    table = feature_table(source, target, chosen)
+    columns = validated_features(len(source), validation)
+    table = feature_table(source, target, columns)
     in_test = is_test(table, target, params.split)
     train_rows = table[~in_test].reset_index(drop=True)
     test_rows = table[in_test].reset_index(drop=True)
     check_split(train_rows, test_rows, target)
     write_table(train, train_rows)
     write_table(test, test_rows)
-    return write_feature_spec(features, feature_columns(table, target, chosen), target)
+    return write_feature_spec(features, columns, target)

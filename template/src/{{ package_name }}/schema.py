@@ -12,34 +12,27 @@ from .params import ValidationParams
 from .task import target_schema
 
 
-def build_schema(
-    target: str, params: ValidationParams, features: list[str] | None = None
-) -> pa.DataFrameSchema:
-    """Every feature (each of `features`, or every column but the target) is numeric with at most
-    the allowed share of missing values; the target fits the task; the table has enough rows."""
+def build_schema(target: str, params: ValidationParams) -> pa.DataFrameSchema:
+    """Every feature (the validate step passes the target and the chosen feature columns) is
+    numeric with at most the allowed share of missing values; the target fits the task; the
+    table has enough rows."""
     max_missing = params.max_missing_fraction
-
-    def feature(regex: bool = False) -> pa.Column:
-        return pa.Column(
-            float,
-            pa.Check(
-                lambda column: column.isna().mean() <= max_missing,
-                element_wise=False,
-                ignore_na=False,  # the check is about the empty values: pandera must not drop them
-                name="max_missing_fraction",
-            ),
-            nullable=max_missing > 0,
-            coerce=True,
-            regex=regex,
-        )
-
-    columns = {target: target_schema(getattr(params, "classes", None))}
-    if features is None:
-        columns[rf"^(?!{re.escape(target)}$).+"] = feature(regex=True)
-    else:
-        columns.update({name: feature() for name in features})
     return pa.DataFrameSchema(
-        columns=columns,
+        columns={
+            target: target_schema(getattr(params, "classes", None)),
+            rf"^(?!{re.escape(target)}$).+": pa.Column(
+                float,
+                pa.Check(
+                    lambda column: column.isna().mean() <= max_missing,
+                    element_wise=False,
+                    ignore_na=False,  # the check is about the empty values: keep them
+                    name="max_missing_fraction",
+                ),
+                nullable=max_missing > 0,
+                coerce=True,
+                regex=True,
+            ),
+        },
         checks=pa.Check(lambda frame: len(frame) >= params.min_rows, name="min_rows"),
         strict=False,
     )

@@ -13,16 +13,15 @@ from .schema import build_schema
 from .task import CLASSIFICATION, plain, target_problems
 
 # What to do about a failed pandera check, by the check's name.
+EMPTY_VALUES = "fill or drop the empty values, or raise validation.max_missing_fraction"
 FIXES = {
     "coerce_dtype('float64')": "it must be numeric: list the numeric columns in data.features "
     "(params.yaml) or encode it in features.py",
-    "not_nullable": "fill or drop the empty values, or raise validation.max_missing_fraction",
-    "max_missing_fraction": "fill or drop the empty values, or raise "
-    "validation.max_missing_fraction",
+    "not_nullable": EMPTY_VALUES,
+    "max_missing_fraction": EMPTY_VALUES,
     "min_rows": "bring more rows, or lower validation.min_rows",
     "isin": "allowed are validation.classes (params.yaml)",
 }
-
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +102,8 @@ def validate(
         raise DataValidationError("data validation failed: " + "; ".join(problems))
     columns, _ = choose_features(frame, target, features)
     try:
-        return build_schema(target, params, columns).validate(frame, lazy=True)
+        # The schema sees the target and the features only: other columns are not its business.
+        return build_schema(target, params).validate(frame[[*columns, target]], lazy=True)
     except SchemaErrors as error:
         failed = describe(error, len(frame))
         raise DataValidationError(f"data validation failed: {failed}") from error
@@ -120,8 +120,7 @@ def run(params: Params, *, raw: Path, report: Path) -> dict[str, object]:
             "text columns left out of the features: %s (list data.features to choose)",
             ", ".join(ignored),
         )
-    frame = validate(frame, data.target_column, params.validation, features)
-    target = frame[data.target_column]
+    target = validate(frame, data.target_column, params.validation, features)[data.target_column]
     summary: dict[str, object] = {
         "rows": len(frame),
         "columns": len(frame.columns),
