@@ -3,10 +3,11 @@ same run on the same machine, so the numbers compare across machines.
 
 - render: copier rendering the default and the largest scenario, against copier rendering a trivial
   three-file template (the cost of copier itself).
-- pipeline: the generated project's first `make run` (an empty store), then its DVC DAG
-  (`dvc repro --force`, one process per stage) against the same steps in one process
-  (`python -m <package> pipeline`), both with the store and a champion in place: the cost of
-  running the loop as a versioned DAG.
+- pipeline: the default project's `make setup`, first `make run` and first `make test` with every
+  dependency's bytecode compiled at install against bytecode written on first import (the
+  project's default); then its DVC DAG (`dvc repro --force`, one process per stage) and its tests
+  (`make test`) against the same steps in one process (`python -m <package> pipeline`, the
+  floor), with the store and a champion in place.
 - features (`--features`): the features step on Spark (`feature_engine=spark`, local[*]) against
   the pandas path of the same project, each as a fresh process, on the bundled dataset and on a
   larger synthetic table: what the engine costs on one machine, and how the gap closes with size.
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import copier
 from rendering import render, rendered_files, scenario, scenario_names, snapshot
-from serving import bench_serving
+from serving import bench_serving, serving_ratios
 from tools import project_environment
 
 
@@ -93,37 +94,44 @@ def bench_render(repeat: int) -> dict[str, float]:
 
 
 def bench_pipeline() -> dict[str, float]:
-    env = project_environment()
+    """Set-up, first run and tests of the default project, with bytecode compiled at install
+    (UV_COMPILE_BYTECODE=1) and written lazily on first import (the default); then, in the lazy
+    project with the store and a champion in place, the DAG and the tests against the loop in one
+    process (the floor)."""
     with tempfile.TemporaryDirectory() as tmp:
-        project = render({}, Path(tmp) / "project")
-
-        def make(target: str) -> Callable[[], None]:
-            return lambda: subprocess.run(
-                ["make", target], cwd=project, env=env, check=True, capture_output=True
+        results: dict[str, float] = {}
+        for mode, compile_flag in (("compiled", "1"), ("lazy", "0")):
+            project = render({}, Path(tmp) / mode)
+            env = project_environment(UV_COMPILE_BYTECODE=compile_flag)
+            for target in ("setup", "run", "test"):
+                results[f"{mode}_{target}_s"] = timed(command(project, env, "make", target), 1)
+            results[f"{mode}_total_s"] = sum(
+                results[f"{mode}_{target}_s"] for target in ("setup", "run", "test")
             )
+        # Every run after the first, in the default (lazy) project.
+        results["dag_s"] = timed(command(project, env, *UV_RUN, "dvc", "repro", "--force"), 3)
+        results["in_process_s"] = timed(
+            command(project, env, *UV_RUN, "python", "-m", "ml_project", "pipeline"), 3
+        )
+        results["test_s"] = timed(command(project, env, "make", "test"), 1)
+    results["dag_ratio"] = results["dag_s"] / results["in_process_s"]
+    results["test_ratio"] = results["test_s"] / results["in_process_s"]
+    results["lazy_saves_s"] = results["compiled_total_s"] - results["lazy_total_s"]
+    return results
 
-        def uv_run(*command: str) -> Callable[[], None]:
-            return lambda: subprocess.run(
-                ["uv", "run", "--no-sync", *command],
-                cwd=project,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
 
-        setup_s = timed(make("setup"), 1)
-        run_s = timed(make("run"), 1)
-        # With the store created and a champion registered, as in every run after the first:
-        # the DAG, one process per stage, against the same steps in one process.
-        dag_s = timed(uv_run("dvc", "repro", "--force"), 3)
-        in_process_s = timed(uv_run("python", "-m", "ml_project", "pipeline"), 3)
-    return {
-        "setup_s": setup_s,
-        "run_s": run_s,
-        "dag_s": dag_s,
-        "in_process_s": in_process_s,
-        "dag_ratio": dag_s / in_process_s,
-    }
+UV_RUN = ("uv", "run", "--no-sync")
+
+
+def command(project: Path, env: dict[str, str], *args: str) -> Callable[[], None]:
+    """Run `args` in `project`; a failure shows the command's own output."""
+
+    def action() -> None:
+        result = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr}")
+
+    return action
 
 
 SPARK_PROJECT = {
@@ -184,7 +192,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="renders per measurement")
     parser.add_argument("--output", type=Path, default=Path(".benchmarks/results.json"))
     parser.add_argument("--serving", action="store_true", help="only the serving benchmark")
-    parser.add_argument("--requests", type=int, default=500, help="requests per server")
+    parser.add_argument(
+        "--seconds", type=int, default=10, help="load per server and connection count (wrk)"
+    )
     parser.add_argument(
         "--features", action="store_true", help="only the feature engine benchmark (Spark, pandas)"
     )
@@ -204,7 +214,7 @@ def main() -> None:
         return
 
     if args.serving:
-        report_serving(bench_serving(args.requests), args.output.with_name("serving.json"))
+        report_serving(bench_serving(args.seconds), args.output.with_name("serving.json"))
         return
     results = {"render": bench_render(args.repeat), "pipeline": bench_pipeline()}
     write_results(results, args.output)
@@ -216,12 +226,15 @@ def main() -> None:
     print(
         f"render largest scenario : {render_['largest_s']:.2f} s = {render_['largest_ratio']:.1f}x"
     )
-    print(f"project set-up (make setup, cached packages): {pipeline['setup_s']:.1f} s")
-    print(f"first make run (DVC, empty store): {pipeline['run_s']:.1f} s")
-    print(
-        f"dvc repro --force: {pipeline['dag_s']:.1f} s = {pipeline['dag_ratio']:.1f}x "
-        f"the same steps in one process ({pipeline['in_process_s']:.1f} s)"
-    )
+    for mode in ("compiled", "lazy"):
+        print(
+            f"bytecode {mode:8}: make setup {pipeline[f'{mode}_setup_s']:.1f} s, first make run "
+            f"{pipeline[f'{mode}_run_s']:.1f} s, first make test {pipeline[f'{mode}_test_s']:.1f} s"
+            f" = {pipeline[f'{mode}_total_s']:.1f} s"
+        )
+    print(f"the loop in one process (floor): {pipeline['in_process_s']:.1f} s")
+    print(f"dvc repro --force: {pipeline['dag_s']:.1f} s = {pipeline['dag_ratio']:.1f}x the floor")
+    print(f"make test: {pipeline['test_s']:.1f} s = {pipeline['test_ratio']:.1f}x the floor")
 
 
 def write_results(results: dict[str, dict[str, float]], output: Path) -> None:
@@ -230,12 +243,17 @@ def write_results(results: dict[str, dict[str, float]], output: Path) -> None:
 
 
 def report_serving(results: dict[str, dict[str, float]], output: Path) -> None:
-    write_results(results, output)
+    ratios = serving_ratios(results)
+    write_results({**results, "ratios": ratios}, output)
     for name, result in results.items():
         print(
-            f"{name:22} {result['rps']:7.1f} req/s ({result['rps_ratio']:.2f}x the generated "
-            f"service)  p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms"
+            f"{name:32} {result['rps']:7.1f} req/s  p50 {result['p50_ms']:.2f} ms  "
+            f"p99 {result['p99_ms']:.2f} ms"
         )
+    print(
+        f"c=1: {ratios['c1_vs_mlflow']:.2f}x mlflow models serve, {ratios['c1_vs_bare']:.2f}x the "
+        f"bare endpoint; c=16: 2 workers {ratios['c16_two_workers_vs_one']:.2f}x one"
+    )
 
 
 if __name__ == "__main__":

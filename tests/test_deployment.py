@@ -208,16 +208,13 @@ def test_the_service_in_the_image_environment_exposes_metrics_promtool_accepts(
         **{k: v for k, v in project_environment().items() if k != "MLFLOW_TRACKING_URI"},
         "PREDICTION_LOG": str(tmp_path / "predictions.jsonl"),
     }
-    subprocess.run(
-        [python, "-m", PACKAGE, "pipeline"], cwd=source, env=environment, check=True,
-        capture_output=True,
-    )  # fmt: skip
+    run(python, "-m", PACKAGE, "pipeline", cwd=source, env=environment)
     features = json.loads((source / "data" / "processed" / "features.json").read_text())
-    sample = subprocess.run(
-        [python, "-c", f"import pandas as p; print(p.read_parquet('data/processed/test.parquet')"
-         f"[{features['features']!r}].head(5).to_json(orient='records'))"],
-        cwd=source, env=environment, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+    sample = run(
+        python, "-c", f"import pandas as p; print(p.read_parquet('data/processed/test.parquet')"
+        f"[{features['features']!r}].head(5).to_json(orient='records'))",
+        cwd=source, env=environment, stdout_only=True,
+    )  # fmt: skip
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(

@@ -35,9 +35,17 @@ def yaml_documents(path: Path) -> list[Any]:
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
 
+# Set on some build machines, not on a user's: without it a generated project writes the bytecode
+# of what it imports once, on first use, and its later processes load it (`make setup` does not
+# compile every dependency up front: docs/benchmarks.md).
+MACHINE_ONLY = {"PYTHONDONTWRITEBYTECODE"}
+
+
 def project_environment(**overrides: str) -> dict[str, str]:
-    """This process's environment without the outer virtualenv, plus `overrides`."""
-    environment = {k: v for k, v in os.environ.items() if k not in OUTER_ENVIRONMENT}
+    """This process's environment without the outer virtualenv, as on a user's machine, plus
+    `overrides`."""
+    dropped = OUTER_ENVIRONMENT | MACHINE_ONLY
+    environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update(overrides)
     return environment
 
@@ -58,8 +66,10 @@ def run(
     cwd: Path | None = None,
     stdin: str | None = None,
     env: dict[str, str] | None = None,
+    stdout_only: bool = False,
 ) -> str:
-    """Run a command; fail the test with its own output when it fails. Returns the output."""
+    """Run a command; fail the test with its own output (both streams, and the signal that killed
+    it) when it fails. Returns the output, or only its standard output."""
     result = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
@@ -70,5 +80,15 @@ def run(
         check=False,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{output[-6000:]}"
-    return output
+    if result.returncode != 0:
+        ended = (
+            f"killed by signal {-result.returncode}"
+            if result.returncode < 0
+            else f"exit {result.returncode}"
+        )
+        pytest.fail(
+            f"{' '.join(map(str, command))} ({ended}):\n"
+            f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-6000:]}",
+            pytrace=False,
+        )
+    return result.stdout if stdout_only else output

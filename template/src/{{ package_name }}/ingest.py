@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pandas as pd
-from sklearn import datasets
 
 from .files import read_table, write_table
 from .params import DataParams, Params, column_name
@@ -11,11 +10,12 @@ from .params import DataParams, Params, column_name
 # The labelled production rows in the feedback folder (written by the feedback loop).
 FEEDBACK_TABLE = "labelled.parquet"
 # Datasets that ship inside scikit-learn, so every task's demo needs no network: a binary, a
-# multiclass (3 wine cultivars) and a regression (disease progression) table.
+# multiclass (3 wine cultivars) and a regression (disease progression) table: name -> the loader
+# in sklearn.datasets (imported only for them, so a team's own file does not pay for it).
 BUNDLED = {
-    "breast_cancer": datasets.load_breast_cancer,
-    "wine": datasets.load_wine,
-    "diabetes": datasets.load_diabetes,
+    "breast_cancer": "load_breast_cancer",
+    "wine": "load_wine",
+    "diabetes": "load_diabetes",
 }
 
 
@@ -25,7 +25,9 @@ def load_source(params: DataParams) -> pd.DataFrame:
         name = params.source.removeprefix("sklearn:")
         if name not in BUNDLED:
             raise ValueError(f"unknown bundled dataset {name!r}; known: {sorted(BUNDLED)}")
-        frame = BUNDLED[name](as_frame=True).frame
+        from sklearn import datasets
+
+        frame = getattr(datasets, BUNDLED[name])(as_frame=True).frame
     else:
         path = Path(params.source)
         if not path.is_file():
