@@ -2,23 +2,64 @@
 
 import argparse
 import logging
+import os
+import tempfile
 from pathlib import Path
 
 from .log_config import with_logging
 
 logger = logging.getLogger(__name__)
+# prometheus-client's multiprocess mode: the folder the workers write their metrics to.
+METRICS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def share_metrics_folder() -> Path:
+    """PROMETHEUS_MULTIPROC_DIR emptied of an earlier run's samples, or a new folder, set in the
+    environment that the worker processes inherit."""
+    folder = os.environ.get(METRICS_FOLDER)
+    if folder:
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    else:
+        path = Path(tempfile.mkdtemp(prefix="metrics-"))
+        os.environ[METRICS_FOLDER] = str(path)
+    return path
 
 
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
+    # Before the metrics are first imported: from then on they are kept in that folder.
+    shared = args.workers > 1 or bool(os.environ.get(METRICS_FOLDER))
+    folder = share_metrics_folder() if shared else None
     from .log_config import configure_logging
 
-    log_config = configure_logging()
-    app = create_app()
-    uvicorn.run(app, host=args.host, port=args.port, log_config=log_config, access_log=False)
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_config": configure_logging(),
+        "access_log": False,
+    }
+    if folder is not None:
+        logger.info("%d worker(s), their metrics in %s", args.workers, folder)
+    if args.workers == 1:
+        from .app import create_app
+
+        uvicorn.run(create_app(), **options)
+        return 0
+    # Each worker process builds its own app and model; /metrics adds their metrics up, and the
+    # prediction log takes each request's lines whole.
+    uvicorn.run(f"{__package__}.app:create_app", factory=True, workers=args.workers, **options)
     return 0
+
+
+def worker_count(value: str) -> int:
+    count = int(value)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"needs at least one worker, got {count}")
+    return count
 
 
 def score(args: argparse.Namespace) -> int:
@@ -69,6 +110,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     serve_parser = subparsers.add_parser("serve", help="run the HTTP service (uvicorn)")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument(
+        "--workers",
+        type=worker_count,
+        default=os.environ.get("WEB_CONCURRENCY", "1"),
+        help="worker processes (default: WEB_CONCURRENCY, else 1); about one per CPU core",
+    )
     serve_parser.set_defaults(handler=serve)
 
     score_parser = subparsers.add_parser("score", help="score a CSV/Parquet file with the model")

@@ -1,6 +1,7 @@
 """Append every prediction as one JSON line; monitoring reads this file as production data."""
 
 import json
+import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +11,15 @@ from .model import LoadedModel
 
 
 class PredictionLog:
-    """An append-only JSON-lines file, one line per scored row."""
+    """An append-only JSON-lines file, one line per scored row. Each request's lines go out in one
+    write to a file opened for appending, so the workers of one service (and batch scoring) can
+    share the file without splitting or mixing lines."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._file = path.open("a", encoding="utf-8")
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def append(
         self,
@@ -47,10 +50,14 @@ class PredictionLog:
                 zip(rows, predictions.labels, scores, strict=True)
             )
         ]
-        # One write per request keeps concurrent appends from interleaving.
+        data = "".join(lines).encode("utf-8")
         with self._lock:
-            self._file.write("".join(lines))
-            self._file.flush()
+            written = os.write(self._fd, data)
+        if written != len(data):  # only a full disk does this to a regular file
+            raise OSError(f"{self.path}: wrote {written} of {len(data)} bytes")
 
     def close(self) -> None:
-        self._file.close()
+        """Close the file; closing again does nothing."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
