@@ -1,4 +1,5 @@
-"""Command line: one sub-command per pipeline step, plus the whole pipeline and the gate check."""
+"""Command line: one sub-command per pipeline step, plus the whole pipeline, the gate check and the
+registry's rollback."""
 
 import argparse
 import importlib
@@ -42,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "gate", help="print the last promotion decision; exit 1 when it failed a threshold"
     )
+    if importlib.util.find_spec(f"{__package__}.registry") is not None:
+        rollback = commands.add_parser(
+            "rollback", help="move the champion alias back to the champion it replaced"
+        )
+        rollback.add_argument("--to", help="go back to this version instead")
+        rollback.add_argument("--reason", default="", help="why, kept as a version tag")
     add_component_commands(commands)
     return parser
 
@@ -71,6 +78,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def roll_back(args: argparse.Namespace) -> int:
+    """Move the champion back, then rewrite the model card for it (when the pipeline ran here)."""
+    from .params import load_params
+    from .registry import rollback
+    from .steps import BY_NAME
+
+    params = load_params(args.params)
+    moved = rollback(params, args.to, args.reason)
+    card = BY_NAME["card"]
+    if all(path.is_file() for path in card.inputs.values()):
+        card.run(params)
+    print(f"{moved['model_name']}: {moved['alias']} is version {moved['to']} (was {moved['from']})")
+    return 0
+
+
 def dispatch(args: argparse.Namespace) -> int:
     """Run the chosen command."""
     if "handler" in args:
@@ -79,6 +101,8 @@ def dispatch(args: argparse.Namespace) -> int:
         from .gate import check_gate
 
         return check_gate()
+    if args.command == "rollback":
+        return roll_back(args)
     from .pipeline import run_all, run_step
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
