@@ -114,7 +114,7 @@ def bench_pipeline() -> dict[str, float]:
             command(project, env, *UV_RUN, "python", "-m", "ml_project", "pipeline"), 3
         )
         results["test_s"] = timed(command(project, env, "make", "test"), 1)
-        # Each stage alone, as `dvc repro` starts it: what the DAG's processes cost one by one.
+        # Each stage alone, as a user types it: what the DAG's processes cost one by one.
         stages = yaml.safe_load((project / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
         for stage in stages:
             results[f"stage_{stage}_s"] = timed(
@@ -165,13 +165,10 @@ def bench_features(sizes: list[int]) -> dict[str, dict[str, float]]:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         project = render(SPARK_PROJECT, Path(tmp) / "project")
-        subprocess.run(["make", "setup"], cwd=project, env=env, check=True, capture_output=True)
+        command(project, env, "make", "setup")()
 
         def python(*args: str) -> Callable[[], None]:
-            command = ["uv", "run", "--no-sync", "python", *args]
-            return lambda: subprocess.run(
-                command, cwd=project, env=env, check=True, capture_output=True
-            )
+            return command(project, env, *UV_RUN, "python", *args)
 
         params_file = project / "params.yaml"
         params = yaml.safe_load(params_file.read_text(encoding="utf-8"))

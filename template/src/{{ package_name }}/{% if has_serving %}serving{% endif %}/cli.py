@@ -9,7 +9,8 @@ from pathlib import Path
 from .log_config import with_logging
 
 logger = logging.getLogger(__name__)
-# prometheus-client's multiprocess mode: the folder the workers write their metrics to.
+# prometheus-client's multiprocess mode: the folder the workers write their metrics to (the name
+# metrics.py reads too; importing that module here would create the metrics before it is set).
 METRICS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
 
 
