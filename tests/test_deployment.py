@@ -48,6 +48,8 @@ SERVING_METRICS = {
     "model_prediction_score",
     "model_info",
     "model_drift_detected",
+    "model_feature_out_of_range_total",
+    "model_reload_refused_total",
 }
 
 # The custom resources kubernetes-validate has no schema for, with the schema written for them.
@@ -238,8 +240,9 @@ def test_the_service_in_the_image_environment_exposes_metrics_promtool_accepts(
         server.wait(timeout=30)
     output = run(tool("promtool"), "check", "metrics", stdin=metrics)
     assert output.strip() == "", output
-    # The drift gauge appears once `make monitor` has written a report; the others at once.
-    for name in SERVING_METRICS - {"model_drift_detected"}:
+    # The drift gauge appears once `make monitor` has written a report, the out-of-range counter
+    # with the first value outside a training range; the others at once.
+    for name in SERVING_METRICS - {"model_drift_detected", "model_feature_out_of_range_total"}:
         assert re.search(rf"^{name}(_total|_bucket|_count|_sum)?[{{ ]", metrics, re.MULTILINE), name
     assert 'model_requests_total{endpoint="/predict",status_code="200"}' in metrics
     assert 'model_requests_total{endpoint="/predict",status_code="422"}' in metrics
@@ -530,9 +533,12 @@ def test_the_dashboard_queries_parse_and_use_the_serving_metrics(
         assert target["datasource"]["uid"] == datasource["uid"]
         used |= metric_names(target["expr"])
     assert used == SERVING_METRICS
-    # promtool parses PromQL: check every query as a recording rule, with Grafana's variable set.
+    # promtool parses PromQL: check every query as a recording rule, with Grafana's variables set.
     queries = [
-        {"record": f"dashboard:query_{i}", "expr": t["expr"].replace("$__rate_interval", "1m")}
+        {
+            "record": f"dashboard:query_{i}",
+            "expr": t["expr"].replace("$__rate_interval", "1m").replace("$__range", "1h"),
+        }
         for i, t in enumerate(targets)
     ]
     rules = {"groups": [{"name": "dashboard", "rules": queries}]}

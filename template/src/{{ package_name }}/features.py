@@ -61,9 +61,22 @@ def check_split(train: pd.DataFrame, test: pd.DataFrame, target: str) -> None:
         raise SplitError("; ".join(problems))
 
 
-def write_feature_spec(path: Path, columns: list[str], target: str) -> dict[str, object]:
-    """The feature list that training, serving and monitoring share."""
-    spec: dict[str, object] = {"features": columns, "target": target}
+def value_ranges(train: pd.DataFrame, columns: list[str]) -> dict[str, list[float]]:
+    """Each feature's [lowest, highest] training value (a feature with none has no range)."""
+    lowest, highest = train[columns].min(), train[columns].max()
+    return {
+        name: [float(lowest[name]), float(highest[name])]
+        for name in columns
+        if pd.notna(lowest[name])
+    }
+
+
+def write_feature_spec(
+    path: Path, columns: list[str], target: str, ranges: dict[str, list[float]]
+) -> dict[str, object]:
+    """The feature list that training, serving and monitoring share, and each feature's training
+    range: the model carries it, and the service counts and marks values outside it."""
+    spec: dict[str, object] = {"features": columns, "target": target, "ranges": ranges}
     write_json(path, spec)
     return spec
 
@@ -82,4 +95,4 @@ def run(
     check_split(train_rows, test_rows, target)
     write_table(train, train_rows)
     write_table(test, test_rows)
-    return write_feature_spec(features, columns, target)
+    return write_feature_spec(features, columns, target, value_ranges(train_rows, columns))

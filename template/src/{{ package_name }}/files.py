@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,3 +40,24 @@ def read_table(path: Path) -> "pd.DataFrame":
     if path.suffix in {".parquet", ".pq"}:
         return pd.read_parquet(path)
     raise ValueError(f"{path}: unsupported table format {path.suffix!r}; use .csv or .parquet")
+
+
+def rotated_files(path: Path) -> list[Path]:
+    """A log and its rotated files (`name.1` newest, `name.2` before it ...), oldest first."""
+    numbered = [
+        (int(older.name.rsplit(".", 1)[1]), older)
+        for older in path.parent.glob(f"{path.name}.*")
+        if older.name.rsplit(".", 1)[1].isdigit()
+    ]
+    present = [path] if path.is_file() else []
+    return [older for _, older in sorted(numbered, reverse=True)] + present
+
+
+def read_json_lines(path: Path, last: int | None = None) -> list[dict[str, Any]]:
+    """The newest `last` objects of a JSON-lines log across its rotated files, all of them when
+    `last` is None; [] when there is none."""
+    kept: deque[str] = deque(maxlen=last)
+    for part in rotated_files(path):
+        with part.open(encoding="utf-8") as handle:
+            kept.extend(line for line in handle if line.strip())
+    return [json.loads(line) for line in kept]

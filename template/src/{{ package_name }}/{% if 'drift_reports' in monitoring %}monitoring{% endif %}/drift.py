@@ -2,9 +2,8 @@
 the predictions against the training labels (categorical for classification, numeric for
 regression: task.py)."""
 
-import json
 import logging
-from collections import deque
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ import pandas as pd
 from evidently import DataDefinition, Dataset, Report
 from evidently.presets import DataDriftPreset
 
-from ..files import read_json, read_table, write_json
+from ..files import read_json, read_json_lines, read_table, write_json
 from ..params import MonitoringParams
 from ..paths import FEATURES, REPORTS_DIR, TRAIN_DATA
 from ..task import CLASSIFICATION
@@ -38,6 +37,10 @@ class DriftResult:
     # Whether the predictions' distribution moved away from the training labels'.
     prediction_drifted: bool | None = None
     columns: dict[str, dict] = field(default_factory=dict)
+    # Logged values outside the training range, per feature, and the rows holding any: inputs
+    # the model never saw, told apart from a shift within the range.
+    out_of_range: dict[str, int] = field(default_factory=dict)
+    out_of_range_rows: int = 0
     reference_rows: int = 0
     current_rows: int = 0
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
@@ -50,13 +53,16 @@ class DriftResult:
 
 
 def read_prediction_log(path: Path, last: int | None = None) -> list[dict]:
-    """The newest `last` entries of the prediction log (JSON lines), all of them when `last` is
-    None; [] when there is none."""
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        lines = deque((line for line in handle if line.strip()), maxlen=last)
-    return [json.loads(line) for line in lines]
+    """The newest `last` entries of the prediction log and the files it rotated to (all of them
+    when `last` is None); [] when there is none."""
+    return read_json_lines(path, last)
+
+
+def out_of_range_counts(entries: list[dict]) -> tuple[dict[str, int], int]:
+    """Per feature, the logged values the service marked outside the training range; and the
+    number of entries with any."""
+    marked = [entry.get("out_of_range") or [] for entry in entries]
+    return dict(Counter(name for names in marked for name in names)), sum(map(bool, marked))
 
 
 def current_features(entries: list[dict], features: list[str]) -> pd.DataFrame:
@@ -104,12 +110,16 @@ def check_drift(
     training = read_table(reference_path)
     labels = {PREDICTION: training[spec["target"]]}
     reference = training[features].astype("float64").assign(**labels)
-    current = current_rows(read_prediction_log(prediction_log, params.window), features)
+    entries = read_prediction_log(prediction_log, params.window)
+    current = current_rows(entries, features)
+    out_of_range, out_of_range_rows = out_of_range_counts(entries)
     if len(current) < params.min_rows:
         result = DriftResult(
             drift_detected=None,
             reason=f"{len(current)} logged predictions in {prediction_log}, "
             f"the check needs at least {params.min_rows} (monitoring.min_rows)",
+            out_of_range=out_of_range,
+            out_of_range_rows=out_of_range_rows,
             reference_rows=len(reference),
             current_rows=len(current),
         )
@@ -139,6 +149,8 @@ def check_drift(
         drifted_columns=drifted,
         prediction_drifted=columns[PREDICTION]["drifted"],
         columns=columns,
+        out_of_range=out_of_range,
+        out_of_range_rows=out_of_range_rows,
         reference_rows=len(reference),
         current_rows=len(current),
     )

@@ -66,7 +66,7 @@ def worker_count(value: str) -> int:
 def score(args: argparse.Namespace) -> int:
     from .batch import score_file
     from .model import ModelNotAvailableError, load_model
-    from .prediction_log import PredictionLog
+    from .prediction_log import open_prediction_log
     from .settings import ServingSettings
 
     settings = ServingSettings()
@@ -75,7 +75,7 @@ def score(args: argparse.Namespace) -> int:
     except ModelNotAvailableError as error:
         logger.error("%s", error)
         return 2
-    log = None if args.no_log else PredictionLog(settings.prediction_log)
+    log = None if args.no_log else open_prediction_log(settings)
     try:
         count = score_file(model, args.input, args.output, log, settings.allow_missing)
     except (OSError, ValueError) as error:

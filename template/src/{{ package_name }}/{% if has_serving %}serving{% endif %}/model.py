@@ -3,7 +3,8 @@
 import json
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from ..task import Predictions, predict
 
 # Written next to MLmodel by `export`, so a baked-in model still reports its registry version.
 EXPORT_METADATA = "registered_model.json"
+# Records as rows of feature values in the model's order; None is a missing value.
+Rows = Sequence[Sequence[float | None]]
 _REGISTRY_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
 
 
@@ -25,15 +28,29 @@ class ModelNotAvailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A scikit-learn model with the names of its input features and its registry identity."""
+    """A scikit-learn model with the names of its input features, its registry identity and
+    each feature's training range (from the features step, logged with the model)."""
 
     estimator: Any
     features: list[str]
     name: str
     version: str
     uri: str
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def predict(self, rows: list[list[float]]) -> Predictions:
+    def out_of_range(self, rows: Rows) -> list[list[str]]:
+        """For each row, the features whose value lies outside the training range (a missing
+        value is not outside)."""
+        if not self.ranges:
+            return [[] for _ in rows]
+        unbounded = (-np.inf, np.inf)
+        low, high = np.array([self.ranges.get(name, unbounded) for name in self.features]).T
+        values = np.asarray(rows, dtype="float64")  # None becomes NaN, which compares False
+        outside = (values < low) | (values > high)
+        names = np.array(self.features, dtype=object)
+        return [names[row].tolist() if row.any() else [] for row in outside]
+
+    def predict(self, rows: Rows) -> Predictions:
         """Score rows given in `features` order (task.py says what a prediction holds)."""
         # One float block: much cheaper to build and to check than a frame built column by column.
         frame = pd.DataFrame(np.asarray(rows, dtype="float64"), columns=self.features)
@@ -62,8 +79,9 @@ def load_model(model_uri: str, tracking_uri: str) -> LoadedModel:
     """Load a registry model (`models:/...`) or a local directory written by `export`."""
     # Progress bars would land in the service's (JSON) logs.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow.set_tracking_uri(tracking_uri)
     if model_uri.startswith("models:/"):
+        # Only a registry model needs the tracking store (MLflow also sets the environment).
+        mlflow.set_tracking_uri(tracking_uri)
         name, version, pinned = resolve_registry_uri(model_uri)
     else:
         local = Path(model_uri)
@@ -78,13 +96,17 @@ def load_model(model_uri: str, tracking_uri: str) -> LoadedModel:
         )
     try:
         local_model = not pinned.startswith("models:/")
-        signature = (Model.load(pinned) if local_model else get_model_info(pinned)).signature
+        info = Model.load(pinned) if local_model else get_model_info(pinned)
         estimator = mlflow.sklearn.load_model(pinned)
     except (mlflow.exceptions.MlflowException, OSError) as error:
         raise ModelNotAvailableError(f"cannot load {pinned}: {error}") from error
-    if signature is None:
+    if info.signature is None:
         raise ModelNotAvailableError(f"{pinned} has no signature to derive the request schema from")
-    return LoadedModel(estimator, signature.inputs.input_names(), name, version, pinned)
+    # A model logged before ranges were recorded has none: nothing is marked for it.
+    logged = (info.metadata or {}).get("feature_ranges", {})
+    ranges = {feature: (float(low), float(high)) for feature, (low, high) in logged.items()}
+    features = info.signature.inputs.input_names()
+    return LoadedModel(estimator, features, name, version, pinned, ranges)
 
 
 def export_model(model_uri: str, tracking_uri: str, output: Path) -> LoadedModel:
