@@ -1,12 +1,17 @@
 """The scale-out answers (C3, C5). The training Job on Kubernetes: kubernetes-validate --strict
 and kustomize, the project's own pipeline command in the project's image, its own service account,
 locked down. Kubeflow: the pipeline compiles (`make kubeflow`'s command) to an IR with one
-component per step of steps.py. Airflow: the DAG imports in its own environment (slow)."""
+component per step of steps.py, and runs on this machine with KFP's local runner (slow). Airflow:
+the DAG imports in its own environment, its pods pass the Kubernetes schema, and `airflow dags
+test` runs it on this machine (slow)."""
 
 from __future__ import annotations
 
 import fcntl
+import itertools
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,44 @@ KUBERNETES_TRAINING: dict[str, Any] = {
 def document(path: Path) -> dict[str, Any]:
     (only,) = yaml_documents(path)
     return only
+
+
+def make_environment(project: Path) -> dict[str, str]:
+    """A user's environment for the project's make targets: its Python, uv on the PATH."""
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    environment = project_environment(
+        UV_PYTHON=recorded["python_version"], UV_PYTHON_DOWNLOADS="never"
+    )
+    environment["PATH"] = f"{Path(tool('uv')).parent}{os.pathsep}{environment['PATH']}"
+    return environment
+
+
+def project_steps(project: Path, environment: dict[str, str]) -> list[str]:
+    """The names of the project's STEPS, from its own environment."""
+    probe = f"import json; from {PACKAGE}.steps import STEPS; "
+    probe += "print(json.dumps([step.name for step in STEPS]))"
+    uv_run = [tool("uv"), "run", "--no-sync", "python", "-c", probe]
+    return json.loads(run(*uv_run, cwd=project, env=environment, stdout_only=True))
+
+
+CHAMPION = """
+import json, sys, mlflow
+client = mlflow.MlflowClient()
+version = client.get_model_version_by_alias(sys.argv[1], sys.argv[2])
+run = client.get_run(version.run_id)
+print(json.dumps({"version": int(version.version), "run_id": version.run_id,
+                  "params": run.data.params}))
+"""
+
+
+def champion(folder: Path, project: Path, environment: dict[str, str]) -> dict[str, Any]:
+    """The registry's champion in `folder`'s MLflow store (the default, sqlite:///mlflow.db),
+    named as params.yaml names it: version, run and the run's params."""
+    registry = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))["registry"]
+    output = run(tool("uv"), "run", "--no-sync", "--project", project, "python", "-c", CHAMPION,
+                 registry["model_name"], registry["alias"], cwd=folder, env=environment,
+                 stdout_only=True)  # fmt: skip
+    return json.loads(output.strip().splitlines()[-1])
 
 
 # --- training on Kubernetes ----------------------------------------------------------------------
@@ -178,8 +221,9 @@ def compile_kubeflow_pipeline(template: Path, shared: Path) -> None:
     )
     uv = tool("uv")
     run(uv, "sync", "--quiet", "--no-dev", "--group", "kubeflow", cwd=project, env=environment)
-    run(uv, "run", "--no-sync", "python", "kubeflow/pipeline.py", "kubeflow/pipeline.yaml",
-        "--image", f"registry.example.com/{SLUG}:abc123", cwd=project, env=environment)  # fmt: skip
+    run(uv, "run", "--no-sync", "python", "kubeflow/pipeline.py", "compile",
+        "kubeflow/pipeline.yaml", "--image", f"registry.example.com/{SLUG}:abc123",
+        cwd=project, env=environment)  # fmt: skip
     # The project's own STEPS, written to the file the tests read (its logs go to the output).
     probe = (
         f"import pathlib; from {PACKAGE}.steps import STEPS; "
@@ -237,6 +281,80 @@ def test_the_kubeflow_parameters_are_the_sections_of_params_yaml(
     assert all(value["parameterType"] == "STRUCT" for value in inputs.values())
 
 
+# KFP's local runner logs each task it starts and the inputs it hands the task's process.
+TASK_STARTED = re.compile(r"Executing task '([^']+)'")
+TASK_INPUT = "Got executor_input:"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def local_tasks(log: str) -> list[tuple[str, dict[str, Any], str]]:
+    """Each task of a KFP local run, in the order it ran: its name, the parameters KFP passed to
+    it, and the rest of its log."""
+    log = ANSI.sub("", log)
+    starts = list(TASK_STARTED.finditer(log))
+    tasks = []
+    for start, end in zip(starts, [*starts[1:], None], strict=True):
+        text = log[start.end() : end.start() if end else len(log)]
+        executor_input, _ = json.JSONDecoder().raw_decode(text.split(TASK_INPUT, 1)[1].lstrip())
+        tasks.append((start.group(1), executor_input["inputs"]["parameterValues"], text))
+    return tasks
+
+
+def halve_the_train_c(project: Path) -> float:
+    """A non-default train.C in params.yaml, as a team tunes it; returns the new value."""
+    path = project / "params.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    train = lines.index("train:\n")
+    (index,) = [i for i, line in enumerate(lines) if i > train and line.startswith("  C: ")]
+    value = float(lines[index].split(":")[1]) / 2
+    lines[index] = f"  C: {value}\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    return value
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kubeflow")
+def test_the_kubeflow_pipeline_runs_locally_with_each_steps_arguments_and_ends_with_a_champion(
+    template: Path, tmp_path: Path
+) -> None:
+    """`make kubeflow-local` on a fresh render: KFP's local runner (SubprocessRunner) runs the
+    pipeline's tasks in order, hands each its command and write-params the sections of
+    params.yaml, and the steps, reading only what the run wrote, register a champion."""
+    project = render(KUBEFLOW, tmp_path / "project", template)
+    c = halve_the_train_c(project)
+    environment = make_environment(project)
+    log = run("make", "kubeflow-local", cwd=project, env=environment)
+    steps = project_steps(project, environment)
+    workspace = project / "kubeflow" / "local-run"
+
+    tasks = local_tasks(log)
+    assert [name for name, _, _ in tasks] == ["write-params", *steps]
+    for name, _, text in tasks:
+        assert f"Task '{name}' finished with status SUCCESS" in text, text[-3000:]
+    assert f"Pipeline '{SLUG}-training' finished with status SUCCESS" in ANSI.sub("", log)
+    # The arguments: write-params gets params.yaml's sections (KFP has no null: nulls left out),
+    # each step its own command; every task works in the run's folder.
+    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
+    sections = {
+        name: {key: value for key, value in section.items() if value is not None}
+        for name, section in params.items()
+    }
+    (_, write_params, _), *step_tasks = tasks
+    assert write_params["sections"] == sections
+    assert write_params["command"][:2] == ["python", "-c"]
+    for step, (_, arguments, _) in zip(steps, step_tasks, strict=True):
+        assert arguments["command"] == ["python", "-m", PACKAGE, step]
+        assert arguments["sections"] == {}
+    assert {arguments["folder"] for _, arguments, _ in tasks} == {str(workspace.resolve())}
+    # The steps read the parameters the run wrote, not the checkout's file.
+    assert yaml.safe_load((workspace / "params.yaml").read_text(encoding="utf-8")) == sections
+    registration = json.loads((workspace / "reports" / "registration.json").read_text())
+    assert registration["champion"] is True
+    found = champion(workspace, project, environment)
+    assert (found["version"], found["run_id"]) == (registration["version"], registration["run_id"])
+    assert float(found["params"]["train.C"]) == c
+
+
 # --- Airflow -------------------------------------------------------------------------------------
 
 AIRFLOW: dict[str, Any] = {"project_name": "Churn Scorer", "orchestrators": ["airflow"]}
@@ -275,10 +393,49 @@ def test_the_airflow_dag_imports_in_its_own_environment_with_the_expected_graph(
     """`make airflow-test`: the project's DAG test, in an isolated environment built from
     airflow/requirements.txt (uv's cache shares the packages of both renders)."""
     project = render(answers, tmp_path / "project", template)
-    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    environment = project_environment(
-        UV_PYTHON=recorded["python_version"], UV_PYTHON_DOWNLOADS="never"
-    )
-    environment["PATH"] = f"{Path(tool('uv')).parent}{os.pathsep}{environment['PATH']}"
-    output = run("make", "airflow-test", cwd=project, env=environment)
-    assert "3 passed" in output, output
+    output = run("make", "airflow-test", cwd=project, env=make_environment(project))
+    passed = 4 if answers.get("training_infrastructure") == "kubernetes" else 3
+    assert f"{passed} passed" in output, output
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("airflow")
+def test_the_airflow_dag_runs_every_step_in_order_and_ends_with_a_champion(
+    template: Path, tmp_path: Path
+) -> None:
+    """`make airflow-run` on a fresh render after `make setup`: `airflow dags test` runs the DAG
+    on a SQLite metadata database, each BashOperator task a step in the project's environment;
+    Airflow's own CLI then reports the run and its task instances."""
+    project = render(AIRFLOW, tmp_path / "project", template)
+    environment = make_environment(project)
+    run("make", "setup", cwd=project, env=environment)
+    run("make", "airflow-run", cwd=project, env=environment)
+    steps = project_steps(project, environment)
+
+    # Airflow's CLI on the run's metadata database, in the environment the target used.
+    airflow_environment = {
+        **environment,
+        "AIRFLOW_HOME": str(project / "airflow" / "local-run"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(project / "airflow" / "dags"),
+    }
+
+    def airflow(*arguments: str) -> Any:
+        own = ["--isolated", "--no-project", "--with-requirements", "airflow/requirements.txt"]
+        command = [tool("uv"), "run", *own, "airflow", *arguments, "--output", "json"]
+        output = run(*command, cwd=project, env=airflow_environment, stdout_only=True)
+        return json.loads(output.strip().splitlines()[-1])  # after Airflow's own warnings
+
+    dag_id = f"{SLUG}-training"
+    (dag_run,) = airflow("dags", "list-runs", dag_id)
+    assert dag_run["state"] == "success", dag_run
+    instances = airflow("tasks", "states-for-dag-run", dag_id, dag_run["run_id"])
+    instances.sort(key=lambda instance: instance["start_date"])
+    assert [instance["task_id"] for instance in instances] == steps
+    assert {instance["state"] for instance in instances} == {"success"}
+    for before, after in itertools.pairwise(instances):
+        assert before["end_date"] <= after["start_date"], (before, after)
+    # The tasks ran in the project folder: its registry has the champion the register task made.
+    registration = json.loads((project / "reports" / "registration.json").read_text())
+    assert registration["champion"] is True
+    found = champion(project, project, environment)
+    assert (found["version"], found["run_id"]) == (registration["version"], registration["run_id"])
