@@ -283,7 +283,8 @@ def test_the_kustomization_lists_every_manifest_and_builds(project: Path) -> Non
     assert "WARN" not in output and "ERROR" not in output, output
     kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(built))
     assert kinds == [
-        "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"
+        "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy",
+        "PodDisruptionBudget", "Service",
     ]  # fmt: skip
 
 
@@ -301,12 +302,81 @@ def test_the_deployment_is_probed_limited_and_locked_down(project: Path) -> None
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     sources = {next(iter(ref)): ref[next(iter(ref))]["name"] for ref in container["envFrom"]}
     assert sources == {"configMapRef": f"{SLUG}-config", "secretRef": f"{SLUG}-mlflow"}
+    assert api_key_reference(container) == {"name": f"{SLUG}-api-key", "key": "API_KEY",
+                                            "optional": True}  # fmt: skip
     (hpa,) = yaml_documents(project / "deploy" / "kubernetes" / "hpa.yaml")
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"] == SLUG
 
 
+def api_key_reference(container: dict[str, Any]) -> dict[str, Any]:
+    """Where a container's API_KEY comes from: the Secret key it references."""
+    (variable,) = [env for env in container.get("env", []) if env["name"] == "API_KEY"]
+    assert set(variable) == {"name", "valueFrom"}, variable
+    return variable["valueFrom"]["secretKeyRef"]
+
+
+@pytest.mark.parametrize("manifest", sorted(CUSTOM_RESOURCES))
+def test_kserve_and_seldon_take_the_api_key_from_the_same_secret(
+    project: Path, manifest: str
+) -> None:
+    (document,) = yaml_documents(project / manifest)
+    spec = document["spec"]
+    if document["kind"] == "InferenceService":
+        containers = spec["predictor"]["containers"]
+    else:
+        pods = [pod for predictor in spec["predictors"] for pod in predictor["componentSpecs"]]
+        containers = [container for pod in pods for container in pod["spec"]["containers"]]
+    for container in containers:
+        assert api_key_reference(container) == {"name": f"{SLUG}-api-key", "key": "API_KEY",
+                                                "optional": True}  # fmt: skip
+
+
+def network_policy(project: Path) -> dict[str, Any]:
+    (policy,) = yaml_documents(project / "deploy" / "kubernetes" / "networkpolicy.yaml")
+    return policy
+
+
+def test_the_network_policy_admits_only_the_documented_callers_to_the_service_port(
+    project: Path,
+) -> None:
+    policy = network_policy(project)
+    (deployment,) = yaml_documents(project / "deploy" / "kubernetes" / "deployment.yaml")
+    pod = deployment["spec"]["template"]
+    assert policy["spec"]["podSelector"]["matchLabels"] == pod["metadata"]["labels"]
+    assert policy["spec"]["policyTypes"] == ["Ingress"]  # egress (registry, DNS) stays open
+    (container,) = pod["spec"]["containers"]
+    port_names = {port["name"] for port in container["ports"]}
+    docs = (project / "docs" / "deployment.md").read_text(encoding="utf-8")
+    admitted = []
+    for rule in policy["spec"]["ingress"]:
+        assert rule["from"], "a rule without peers admits everyone"
+        assert {port["port"] for port in rule["ports"]} <= port_names
+        for peer in rule["from"]:
+            assert set(peer) <= {"podSelector", "namespaceSelector"}  # no ipBlock
+            for selector in peer.values():
+                assert set(selector) == {"matchLabels"} and selector["matchLabels"]
+                admitted += [f"{key}={value}" for key, value in selector["matchLabels"].items()]
+    assert f"{SLUG}-client=true" in admitted
+    assert "kubernetes.io/metadata.name=monitoring" in admitted  # Prometheus
+    for label in admitted:
+        assert f"`{label}`" in docs, f"docs/deployment.md does not name {label}"
+
+
+def test_without_prometheus_the_network_policy_admits_no_monitoring_namespace(
+    template: Path, tmp_path: Path
+) -> None:
+    answers = {"model_serving": "fastapi", "deployment_targets": ["kubernetes"], "monitoring": []}
+    project = render(answers, tmp_path / "project", template)
+    rules = network_policy(project)["spec"]["ingress"]
+    assert "monitoring" not in json.dumps(rules)
+    output = run(tool("kubernetes-validate"), "--strict", *kubernetes_manifests(project))
+    assert "WARN" not in output and "ERROR" not in output, output
+
+
 SECRET_NAME = re.compile(r"(?i)password|secret|token|access_key|api_key")
+# A value compose takes from the shell or .env, with no default written in the file.
+FROM_THE_SHELL = re.compile(r"\$\{\w+(:-|:\?[^}]*)?\}")
 
 
 def secret_values(node: Any) -> list[str]:
@@ -318,7 +388,11 @@ def secret_values(node: Any) -> list[str]:
             found.append(name)
         for key, value in node.items():
             if key == "environment" and isinstance(value, dict):
-                found += [name for name in value if SECRET_NAME.search(name)]
+                found += [
+                    name
+                    for name, given in value.items()
+                    if SECRET_NAME.search(name) and not FROM_THE_SHELL.fullmatch(str(given))
+                ]
             found += secret_values(value)
     elif isinstance(node, list):
         for item in node:
@@ -333,6 +407,8 @@ def test_no_manifest_carries_a_secret_value(project: Path) -> None:
             assert doc.get("kind") != "Secret", path
             assert secret_values(doc) == [], path
     assert secret_values({"env": [{"name": "MLFLOW_TRACKING_PASSWORD", "value": "x"}]})
+    assert secret_values({"environment": {"API_KEY": "${API_KEY:-a default}"}})
+    assert not secret_values({"environment": {"API_KEY": "${API_KEY:-}"}})
 
 
 @cache
