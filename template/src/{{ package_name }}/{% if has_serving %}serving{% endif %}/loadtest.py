@@ -9,9 +9,7 @@ import itertools
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +25,8 @@ RECORD_SCHEMA = "Record"
 ROW_POOL = 1000
 # How long to wait for the service's first answers (/ready, the OpenAPI document).
 TIMEOUT_SECONDS = 30
+# The report keeps this many of the most frequent errors.
+TOP_ERRORS = 5
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Measured:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    # The most frequent errors (an HTTP status or a connection error) and how often each occurred.
+    errors: dict[str, int] = field(default_factory=dict)
 
     @property
     def error_rate(self) -> float:
@@ -66,6 +68,8 @@ def decide(measured: Measured, limits: LoadtestParams) -> Decision:
         for what, value, name, limit, unit in checks
         if value > limit
     ]
+    if measured.error_rate > limits.max_error_rate and measured.errors:
+        broken[-1] += f" (most often: {next(iter(measured.errors))})"
     if measured.requests == 0:
         broken.insert(0, "no request was sent")
     return Decision(passed=not broken, broken=broken)
@@ -73,15 +77,15 @@ def decide(measured: Measured, limits: LoadtestParams) -> Decision:
 
 def fetch_json(url: str) -> dict[str, Any]:
     """GET `url` as JSON; an HTTP error or no answer is a ValueError naming the URL."""
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"{url}: the service URL must start with http:// or https://")
+    import httpx
+
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        raise ValueError(f"{url} answered {error.code}: {error.read()[:200]!r}") from error
-    except (urllib.error.URLError, TimeoutError) as error:
+        response = httpx.get(url, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as error:
         raise ValueError(f"{url} did not answer: {error}") from error
+    if response.status_code != 200:
+        raise ValueError(f"{url} answered {response.status_code}: {response.text[:200]}")
+    return response.json()
 
 
 def served_features(url: str) -> list[str]:
@@ -151,6 +155,7 @@ def apply_load(url: str, user: type[FastHttpUser], limits: LoadtestParams) -> Me
     gevent.spawn(stop_in_time)
     runner.greenlet.join()
     total = environment.stats.total
+    errors = sorted(environment.stats.errors.values(), key=lambda error: -error.occurrences)
     return Measured(
         requests=total.num_requests,
         failures=total.num_failures,
@@ -158,6 +163,7 @@ def apply_load(url: str, user: type[FastHttpUser], limits: LoadtestParams) -> Me
         p50_ms=total.get_response_time_percentile(0.50),
         p95_ms=total.get_response_time_percentile(0.95),
         p99_ms=total.get_response_time_percentile(0.99),
+        errors={str(error.error): error.occurrences for error in errors[:TOP_ERRORS]},
     )
 
 
@@ -184,7 +190,8 @@ def run(url: str, params: Params, report: Path) -> int:
     )
     summary = (
         f"{measured.requests} requests ({measured.requests_per_second:g}/s), "
-        f"{measured.failures} failed ({measured.error_rate:.2%}), p50 {measured.p50_ms:g} ms, "
+        f"{measured.failures} failed ({100 * measured.error_rate:.2f} percent), "
+        f"p50 {measured.p50_ms:g} ms, "
         f"p95 {measured.p95_ms:g} ms, p99 {measured.p99_ms:g} ms (report: {report})"
     )
     if not decision.passed:
