@@ -94,7 +94,7 @@ RULES = [
     Rule(r"src/PKG/model_card\.py|tests/test_docs\.py", always),
     # Serving and its deployment targets
     Rule(
-        r"src/PKG/serving/(__init__|app|batch|cli|log_config|middleware|model|prediction_log"
+        r"src/PKG/serving/(__init__|app|batch|cli|loadtest|log_config|middleware|model|prediction_log"
         r"|schema|settings)\.py|tests/test_serving\.py",
         lambda a: serving(a),
     ),
