@@ -176,6 +176,7 @@ def run(url: str, params: Params, report: Path) -> int:
     if not url:
         raise ValueError("no service URL: make loadtest URL=https://... (or --url)")
     limits = params.loadtest
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # no line for each of the two GETs
     bodies = request_bodies(params, served_features(url), limits.records_per_request)
     measured = apply_load(url, user_class(bodies, limits), limits)
     decision = decide(measured, limits)
