@@ -94,8 +94,8 @@ RULES = [
     Rule(r"src/PKG/model_card\.py|tests/test_docs\.py", always),
     # Serving and its deployment targets
     Rule(
-        r"src/PKG/serving/(__init__|app|auth|batch|cli|log_config|middleware|model|prediction_log"
-        r"|schema|settings)\.py|tests/test_serving\.py",
+        r"src/PKG/serving/(__init__|app|auth|batch|cli|loadtest|log_config|middleware|model"
+        r"|prediction_log|schema|settings)\.py|tests/test_serving\.py",
         lambda a: serving(a),
     ),
     Rule(r"Dockerfile|\.dockerignore|docs/deployment\.md", lambda a: serving(a)),

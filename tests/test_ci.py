@@ -188,6 +188,92 @@ PROVIDER_JOBS = {
 }
 
 
+def github_needs(project: Path) -> dict[str, set[str]]:
+    needs = {}
+    for workflow in sorted((project / ".github" / "workflows").glob("*.yml")):
+        for job_id, job in load_yaml(workflow)["jobs"].items():
+            direct = job.get("needs", [])
+            needs[job_id] = {direct} if isinstance(direct, str) else set(direct)
+    return needs
+
+
+def gitlab_needs(project: Path) -> dict[str, set[str]]:
+    pipeline = load_yaml(project / ".gitlab-ci.yml")
+    return {name: set(pipeline[name].get("needs", [])) for name in gitlab_jobs(project)}
+
+
+def azure_needs(project: Path) -> dict[str, set[str]]:
+    """A job waits for every job of the stages its stage depends on."""
+    needs = {}
+    for path in sorted((project / ".azure-pipelines").glob("*.yml")):
+        stages = {stage["stage"]: stage for stage in load_yaml(path).get("stages", [])}
+        jobs_of = {
+            name: {job.get("job") or job["deployment"] for job in stage["jobs"]}
+            for name, stage in stages.items()
+        }
+        for name, stage in stages.items():
+            depends = stage.get("dependsOn", [])
+            before = set().union(
+                *(jobs_of[d] for d in ([depends] if isinstance(depends, str) else depends))
+            )
+            needs.update({job: before for job in jobs_of[name]})
+    return needs
+
+
+def in_sequence(groups: list[list[str]]) -> dict[str, set[str]]:
+    """Groups that run one after the other: each waits for the group before it."""
+    return {
+        name: set(groups[i - 1]) if i else set() for i, group in enumerate(groups) for name in group
+    }
+
+
+def jenkins_needs(project: Path) -> dict[str, set[str]]:
+    return in_sequence([[stage] for stage in jenkins_stages(project)])
+
+
+def travis_needs(project: Path) -> dict[str, set[str]]:
+    travis = load_yaml(project / ".travis.yml")
+    jobs = travis["jobs"]["include"]
+    groups = [
+        [job["name"] for job in jobs if job["stage"] == stage["name"]] for stage in travis["stages"]
+    ]
+    return in_sequence([group for group in groups if group])
+
+
+PROVIDER_NEEDS = {
+    "github_actions": github_needs,
+    "gitlab_ci": gitlab_needs,
+    "azure_pipelines": azure_needs,
+    "jenkins": jenkins_needs,
+    "travis_ci": travis_needs,
+}
+
+
+def waits_for(needs: dict[str, set[str]], job: str) -> set[str]:
+    """Every job that `job` waits for, directly or through others."""
+    seen: set[str] = set()
+    todo = list(needs[job])
+    while todo:
+        other = todo.pop()
+        if other not in seen:
+            seen.add(other)
+            todo.extend(needs[other])
+    return seen
+
+
+def run_condition(provider: str, project: Path, job: str) -> str | None:
+    """When a job of a provider that runs its stages in a row (skipping one whose condition is
+    false, then going on) runs; None for providers where a job waits for the jobs it needs."""
+    if provider == "jenkins":
+        text = (project / "Jenkinsfile").read_text(encoding="utf-8")
+        block = text.split(f"stage('{job}')", 1)[1]
+        return re.search(r"when \{.*?\n {12}\}", block, re.DOTALL).group(0)
+    if provider == "travis_ci":
+        stages = load_yaml(project / ".travis.yml")["stages"]
+        return next(stage["if"] for stage in stages if stage["name"] == job)
+    return None
+
+
 def logical_name(job_id: str) -> str:
     """deploy-staging, deploy_production -> deploy: a provider may split a logical job."""
     return re.split(r"[-_]", job_id)[0]
@@ -301,7 +387,38 @@ def test_every_command_a_job_runs_is_a_makefile_target(provider, variant, ci_pro
     targets = set(re.findall(r"^([a-z][\w-]*):", (project / "Makefile").read_text(), re.MULTILINE))
     for job in logical_jobs(project):
         for command in job["commands"]:
-            assert command.removeprefix("make ") in targets, f"{job['name']}: {command}"
+            # make TARGET, with make variables (NAME=value) after it
+            make, target, *assignments = command.split()
+            assert make == "make", f"{job['name']}: {command}"
+            assert target in targets, f"{job['name']}: {command}"
+            assert all(re.fullmatch(r"[A-Z_]+=\S+", item) for item in assignments), command
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        pytest.param(p, id=f"ci={p}-{next(iter(VARIANTS))}", marks=pytest.mark.xdist_group(p))
+        for p in PROVIDERS
+        if p != "none"
+    ],
+)
+def test_production_is_deployed_only_after_staging_passed_its_load_test(provider, ci_project):
+    project = ci_project(provider, next(iter(VARIANTS)))
+    needs = PROVIDER_NEEDS[provider](project)
+    by_logical = {}
+    for job_id in needs:
+        by_logical.setdefault(logical_name(job_id), []).append(job_id)
+    [staging] = [job for job in by_logical["deploy"] if "staging" in job]
+    [production] = [job for job in by_logical["deploy"] if "production" in job]
+    [loadtest] = by_logical["loadtest"]
+    assert "staging" in loadtest
+    assert staging in waits_for(needs, loadtest)
+    assert loadtest in waits_for(needs, production)
+    # Where a skipped stage does not stop the next ones, the load test runs whenever staging is
+    # deployed.
+    assert run_condition(provider, project, loadtest) == run_condition(provider, project, staging)
+    commands = PROVIDER_JOBS[provider](project)[loadtest]
+    assert any(command.startswith("make loadtest URL=") for command in commands)
 
 
 @pytest.mark.parametrize("variant", cases_of("jenkins"))

@@ -1,4 +1,4 @@
-"""Commands of the serving component: serve, score, export."""
+"""Commands of the serving component: serve, score, export, loadtest."""
 
 import argparse
 import logging
@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..paths import LOADTEST_REPORT
 from .log_config import with_logging
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,16 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_test(args: argparse.Namespace) -> int:
+    # First: Locust's gevent patches the standard library's sockets and ssl when imported.
+    import locust  # noqa: F401
+
+    from ..params import load_params
+    from .loadtest import run
+
+    return run(args.url, load_params(args.params), args.report)
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register serve, score and export on the project's CLI."""
     serve_parser = subparsers.add_parser("serve", help="run the HTTP service (uvicorn)")
@@ -134,3 +145,15 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     export_parser.add_argument("--output", type=Path, default=Path("build/model"))
     export_parser.add_argument("--model-uri", help="default: MODEL_URI (the champion)")
     export_parser.set_defaults(handler=with_logging(export))
+
+    loadtest_parser = subparsers.add_parser(
+        "loadtest",
+        help="load-test a running service (Locust); exit 1 when it breaks a limit of params.yaml",
+    )
+    loadtest_parser.add_argument(
+        "--url", required=True, help="the service's base URL, e.g. http://127.0.0.1:8000"
+    )
+    loadtest_parser.add_argument(
+        "--report", type=Path, default=LOADTEST_REPORT, help="default: %(default)s"
+    )
+    loadtest_parser.set_defaults(handler=with_logging(load_test))
