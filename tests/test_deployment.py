@@ -550,6 +550,48 @@ def test_the_dashboard_queries_parse_and_use_the_serving_metrics(
     assert providers["providers"][0]["options"]["path"] == "/etc/grafana/dashboards"
 
 
+# Grafana's own dashboard and panel types (@grafana/schema, generated from its CUE schema), turned
+# into JSON Schemas by ts-json-schema-generator; `npm ci --prefix tests/grafana_schema` installs
+# both.
+GRAFANA_SCHEMA = Path(__file__).parent / "grafana_schema" / "node_modules"
+
+
+@cache
+def grafana_schema(kind: str, type_name: str) -> dict[str, Any]:
+    generator = GRAFANA_SCHEMA / ".bin" / "ts-json-schema-generator"
+    if not generator.exists():
+        if os.environ.get("CI"):
+            pytest.fail("tests/grafana_schema is not installed on CI; .ci/run installs it")
+        pytest.skip("run `npm ci --prefix tests/grafana_schema` for Grafana's schema")
+    types = GRAFANA_SCHEMA / "@grafana" / "schema" / "dist" / "types" / "raw" / kind
+    source = types / "types.gen.d.ts"
+    command = (generator, "--path", source, "--type", type_name, "--no-type-check")
+    return json.loads(run(*command, stdout_only=True))
+
+
+def without_required(schema: Any) -> Any:
+    """Grafana fills a panel option left out with the plugin's default: check only what is set."""
+    if isinstance(schema, dict):
+        return {k: without_required(v) for k, v in schema.items() if k != "required"}
+    if isinstance(schema, list):
+        return [without_required(item) for item in schema]
+    return schema
+
+
+def test_the_dashboard_follows_grafanas_dashboard_and_panel_schemas(project: Path) -> None:
+    """The dashboard model as Grafana types it: no unknown key, every enum value known, the panel
+    options of each panel type (stat, timeseries) spelt and typed as that plugin declares them."""
+    path = project / "deploy" / "grafana" / "dashboards" / "serving.json"
+    dashboard = json.loads(path.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(grafana_schema("dashboard/x", "Dashboard"))
+    assert [error.message for error in validator.iter_errors(dashboard)] == []
+    for panel in dashboard["panels"]:
+        options = grafana_schema(f"composable/{panel['type']}/panelcfg/x", "Options")
+        validator = jsonschema.Draft7Validator(without_required(options))
+        errors = [e.message for e in validator.iter_errors(panel.get("options", {}))]
+        assert errors == [], panel["title"]
+
+
 # --- log shipping (json_logs) --------------------------------------------------------------------
 
 
