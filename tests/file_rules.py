@@ -86,7 +86,7 @@ RULES = [
     Rule(r"CODEOWNERS", lambda a: a["ci_provider"] not in {"github_actions", "gitlab_ci"}),
     # The docs site: initiation, architecture, coverage, decisions, runbooks, model card
     Rule(r"mkdocs\.yml", always),
-    Rule(r"docs/(index|architecture|coverage|model_card|responsibilities)\.md", always),
+    Rule(r"docs/(index|architecture|coverage|model_card|platforms|responsibilities)\.md", always),
     Rule(r"docs/project/(goal|framing|data)\.md", always),
     Rule(r"docs/adr/(index|\d{4}-[a-z-]+)\.md", always),
     Rule(r"docs/runbooks/(index|retrain|drift-alert|rotate-a-secret)\.md", always),
@@ -148,6 +148,7 @@ RULES = [
         r"src/PKG/monitoring/feedback\.py|tests/test_feedback\.py|data/feedback/\.gitkeep",
         lambda a: a["feedback_loop"],
     ),
+    Rule(r"deploy/logging/fluent-bit-(elasticsearch|splunk)\.yaml", monitor("json_logs")),
     Rule(r"deploy/prometheus/(alerts|alerts\.test|prometheus)\.yml", monitor("prometheus")),
     Rule(
         r"deploy/grafana/(dashboards/serving\.json|provisioning/\w+/\w+\.yml)", monitor("grafana")

@@ -421,6 +421,42 @@ def test_production_is_deployed_only_after_staging_passed_its_load_test(provider
     assert any(command.startswith("make loadtest URL=") for command in commands)
 
 
+# A make call where a command starts: a YAML list item, `run:`/`script:`, Groovy's `sh '...'`, or
+# after `&&`, `||`, `;`; `make lint test` and `make -s deploy` call each of their targets.
+COMMAND_START = re.compile(
+    r"(?:^\s*(?:-\s+)?(?:(?:run|script):\s*)?|&&|\|\||;)"  # where a command may start
+    r"""\s*(?:sh\s+)?["'|>]?\s*make\b"""
+)
+MAKE_ARGUMENTS = re.compile(r"[ \t]+(-[\w-]+|[a-z][\w-]*)(?=[ \t\"';&|]|$)")
+
+
+def make_calls(path: Path) -> list[str]:
+    """The make targets a provider file calls, comments left out."""
+    targets = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith(("#", "//")):
+            continue
+        for call in COMMAND_START.finditer(line):
+            position = call.end()
+            while argument := MAKE_ARGUMENTS.match(line, position):
+                if not argument[1].startswith("-"):
+                    targets.append(argument[1])
+                position = argument.end()
+    return targets
+
+
+@pytest.mark.parametrize(("provider", "variant"), ACTIVE_CASES)
+def test_the_provider_files_call_only_targets_of_the_makefile(provider, variant, ci_project):
+    """Read from the rendered files themselves, not from the list they are rendered from."""
+    project = ci_project(provider, variant)
+    root = project / PROVIDER_ROOTS[provider]
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    targets = set(re.findall(r"^([a-z][\w-]*):", (project / "Makefile").read_text(), re.MULTILINE))
+    called = {(path.relative_to(project).as_posix(), t) for path in files for t in make_calls(path)}
+    assert {target for _, target in called} >= {"lint", "test"}
+    assert {(path, target) for path, target in called if target not in targets} == set()
+
+
 @pytest.mark.parametrize("variant", cases_of("jenkins"))
 def test_jenkinsfile_stages_follow_the_logical_jobs(variant, ci_project):
     project = ci_project("jenkins", variant)

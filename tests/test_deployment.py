@@ -6,6 +6,7 @@ unit tests, dashboard queries) and yamllint. No container engine or cluster is n
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 import os
 import re
@@ -623,6 +624,125 @@ def test_the_dashboard_queries_parse_and_use_the_serving_metrics(
     assert dashboard["uid"].startswith(SLUG) and len(dashboard["uid"]) <= 40
     providers = yaml_documents(grafana / "provisioning" / "dashboards" / "dashboards.yml")[0]
     assert providers["providers"][0]["options"]["path"] == "/etc/grafana/dashboards"
+
+
+# Grafana's own dashboard and panel types (@grafana/schema, generated from its CUE schema), turned
+# into JSON Schemas by ts-json-schema-generator; `npm ci --prefix tests/grafana_schema` installs
+# both.
+GRAFANA_SCHEMA = Path(__file__).parent / "grafana_schema" / "node_modules"
+
+
+@cache
+def grafana_schema(kind: str, type_name: str) -> dict[str, Any]:
+    generator = GRAFANA_SCHEMA / ".bin" / "ts-json-schema-generator"
+    if not generator.exists():
+        if os.environ.get("CI"):
+            pytest.fail("tests/grafana_schema is not installed on CI; .ci/run installs it")
+        pytest.skip("run `npm ci --prefix tests/grafana_schema` for Grafana's schema")
+    types = GRAFANA_SCHEMA / "@grafana" / "schema" / "dist" / "types" / "raw" / kind
+    source = types / "types.gen.d.ts"
+    command = (generator, "--path", source, "--type", type_name, "--no-type-check")
+    return json.loads(run(*command, stdout_only=True))
+
+
+def without_required(schema: Any) -> Any:
+    """Grafana fills a panel option left out with the plugin's default: check only what is set."""
+    if isinstance(schema, dict):
+        return {k: without_required(v) for k, v in schema.items() if k != "required"}
+    if isinstance(schema, list):
+        return [without_required(item) for item in schema]
+    return schema
+
+
+def test_the_dashboard_follows_grafanas_dashboard_and_panel_schemas(project: Path) -> None:
+    """The dashboard model as Grafana types it: no unknown key, every enum value known, the panel
+    options of each panel type (stat, timeseries) spelt and typed as that plugin declares them."""
+    path = project / "deploy" / "grafana" / "dashboards" / "serving.json"
+    dashboard = json.loads(path.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(grafana_schema("dashboard/x", "Dashboard"))
+    assert [error.message for error in validator.iter_errors(dashboard)] == []
+    for panel in dashboard["panels"]:
+        options = grafana_schema(f"composable/{panel['type']}/panelcfg/x", "Options")
+        validator = jsonschema.Draft7Validator(without_required(options))
+        errors = [e.message for e in validator.iter_errors(panel.get("options", {}))]
+        assert errors == [], panel["title"]
+
+
+# --- log shipping (json_logs) --------------------------------------------------------------------
+
+
+# No Fluent Bit build installs offline here (Debian 12 and PyPI have none), so its --dry-run cannot
+# run: the configs are checked against the properties Fluent Bit documents for the plugins they use
+# (a misspelt key is silently ignored by it), the routing and the environment they read.
+def words(text: str) -> set[str]:
+    return set(text.split())
+
+
+FLUENT_BIT_PROPERTIES = {
+    "inputs": {
+        "tail": words(
+            "name tag path exclude_path parser multiline.parser db db.sync db.locking storage.type"
+            " refresh_interval read_from_head rotate_wait buffer_chunk_size buffer_max_size"
+            " skip_long_lines mem_buf_limit path_key offset_key ignore_older key"
+        ),
+    },
+    "filters": {
+        "parser": words("name match key_name parser reserve_data preserve_key"),
+        "modify": words("name match add set remove rename copy condition"),
+    },
+    "outputs": {
+        "es": words(
+            "name match host port http_user http_passwd tls tls.verify tls.ca_file index"
+            " logstash_format logstash_prefix suppress_type_name retry_limit cloud_id cloud_auth"
+            " pipeline id_key generate_id replace_dots trace_error buffer_size compress"
+        ),
+        "splunk": words(
+            "name match host port splunk_token tls tls.verify tls.ca_file event_sourcetype"
+            " event_source event_host event_index event_key splunk_send_raw retry_limit compress"
+            " channel http_buffer_size"
+        ),
+    },
+}
+FLUENT_BIT_SECRETS = {"http_user", "http_passwd", "splunk_token", "host", "port"}
+
+
+@pytest.mark.parametrize("output", ["elasticsearch", "splunk"])
+def test_the_log_shipper_reads_both_logs_and_takes_every_secret_from_the_environment(
+    project: Path, output: str
+) -> None:
+    path = project / "deploy" / "logging" / f"fluent-bit-{output}.yaml"
+    config = yaml_documents(path)[0]
+    assert set(config) <= {"env", "includes", "service", "parsers", "pipeline"}
+    pipeline = config["pipeline"]
+    for section, plugins in FLUENT_BIT_PROPERTIES.items():
+        for entry in pipeline[section]:
+            assert set(entry) <= plugins[entry["name"]], (section, entry["name"])
+    (plugin,) = [entry["name"] for entry in pipeline["outputs"]]
+    assert plugin == {"elasticsearch": "es", "splunk": "splunk"}[output]
+    inputs = {entry["tag"]: entry for entry in pipeline["inputs"]}
+    # The prediction log the service writes (paths.py), and the service's stderr as JSON lines.
+    prediction_log = re.search(
+        r'PREDICTION_LOG = Path\("([^"]+)"\)',
+        (project / "src" / PACKAGE / "paths.py").read_text(encoding="utf-8"),
+    )
+    assert prediction_log is not None
+    assert inputs[f"{SLUG}.predictions"]["path"].endswith("/" + Path(prediction_log[1]).name)
+    assert "docker" in inputs[f"{SLUG}.service"]["multiline.parser"]
+    parsers = {parser["name"] for parser in config["parsers"]}
+    used = [e.get("parser") for e in pipeline["inputs"] + pipeline["filters"] if e.get("parser")]
+    assert used and set(used) <= parsers
+    # Every filter and output applies to some input, and every input reaches the output.
+    for entry in pipeline["filters"] + pipeline["outputs"]:
+        assert any(fnmatch.fnmatchcase(tag, entry["match"]) for tag in inputs), entry
+    for tag in inputs:
+        assert fnmatch.fnmatchcase(tag, pipeline["outputs"][0]["match"]), tag
+    # Addresses and credentials are environment references, each one said in the docs.
+    for key in FLUENT_BIT_SECRETS & set(pipeline["outputs"][0]):
+        assert re.fullmatch(r"\$\{[A-Z_]+\}", str(pipeline["outputs"][0][key])), key
+    docs = (project / "docs" / "deployment.md").read_text(encoding="utf-8")
+    variables = set(re.findall(r"\$\{([A-Z_]+)\}", path.read_text(encoding="utf-8")))
+    assert len(variables) >= 6
+    assert {name for name in variables if f"`{name}`" not in docs} == set()
 
 
 # --- every YAML file -----------------------------------------------------------------------------
