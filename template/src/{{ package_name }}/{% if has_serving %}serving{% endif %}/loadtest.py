@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -119,13 +118,14 @@ def request_bodies(params: Params, features: list[str], records: int) -> list[st
 
 
 def key_header() -> dict[str, str]:
-    """The API key header for a service that requires one: the first key of API_KEY (in CI, the
-    secret of the environment under test); none when it is unset."""
+    """The API key header for a service that requires one: the first key of API_KEY or
+    API_KEY_FILE, read as the service reads them (in CI, the secret of the environment under
+    test); none when neither is set."""
     from .auth import KEY_HEADER
-    from .settings import API_KEY_SEPARATOR
+    from .settings import API_KEY_SEPARATOR, ServingSettings
 
-    keys = [key.strip() for key in os.environ.get("API_KEY", "").split(API_KEY_SEPARATOR)]
-    return {KEY_HEADER: keys[0]} if keys[0] else {}
+    key = ServingSettings().api_key
+    return {KEY_HEADER: key.get_secret_value().split(API_KEY_SEPARATOR)[0]} if key else {}
 
 
 def user_class(bodies: list[str], limits: LoadtestParams) -> type[FastHttpUser]:
