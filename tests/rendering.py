@@ -13,9 +13,97 @@ from typing import Any
 
 import copier
 import yaml
+from copier._main import Worker
+from copier._vcs import get_git
+from jinja2.sandbox import SandboxedEnvironment
+from plumbum import ProcessExecutionError
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS_DIR = Path(__file__).resolve().parent / "scenarios"
+
+
+def _ask_git_for_the_file_mode_once_per_render() -> None:
+    """copier 9.19 asks git for the destination's `core.fileMode` once per rendered file, one
+    process each: a third of a render's time, and the tests render hundreds of projects. The
+    setting cannot change during a render, so ask once per render and call copier's own index
+    sync exactly where copier would act on it (`core.fileMode` false); the files written are the
+    same. Fails at import if copier renames the method, rather than silently doing nothing."""
+    sync = Worker._sync_git_index_executable_bit
+
+    def sync_once(self: Worker, dst_relpath: Path, src_mode: int) -> None:
+        if not hasattr(self, "_file_mode_ignored"):
+            git = get_git(context_dir=self.subproject.local_abspath)
+            try:
+                setting = git("config", "--type=bool", "--get", "core.fileMode").strip()
+            except (ProcessExecutionError, OSError):
+                setting = ""  # not a git repository, or the key is unset: copier does nothing
+            self._file_mode_ignored = setting == "false"
+        if self._file_mode_ignored:
+            sync(self, dst_relpath, src_mode)
+
+    sync_once.original = sync  # type: ignore[attr-defined]
+    Worker._sync_git_index_executable_bit = sync_once  # type: ignore[method-assign]
+
+
+_ask_git_for_the_file_mode_once_per_render()
+
+
+def _compile_each_template_once() -> None:
+    """copier builds a new Jinja environment for each render, so every file, path and answer
+    template is parsed and turned into Python again each time: two thirds of a render's time. That
+    Python source depends only on the template source, its name and the environment's syntax
+    settings: keep it per process, and let Jinja compile it to bytecode with each render's own file
+    name, as it would (tests/test_render.py checks that a render is byte for byte the same)."""
+    compile_source = SandboxedEnvironment.compile
+    python_sources: dict[tuple[Any, ...], str] = {}
+
+    def compile_once(
+        self: SandboxedEnvironment,
+        source: Any,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        if not isinstance(source, str):
+            return compile_source(self, source, name, filename, raw, defer_init)
+        key = (source, name, defer_init, *syntax(self))
+        if key not in python_sources:
+            python_sources[key] = compile_source(self, source, name, filename, True, defer_init)
+        if raw:
+            return python_sources[key]
+        return self._compile(python_sources[key], "<template>" if filename is None else filename)
+
+    compile_once.original = compile_source  # type: ignore[attr-defined]
+    SandboxedEnvironment.compile = compile_once  # type: ignore[method-assign]
+
+
+def syntax(environment: SandboxedEnvironment) -> tuple[Any, ...]:
+    """What the code Jinja compiles depends on besides the source."""
+    return (
+        type(environment),
+        environment.block_start_string,
+        environment.block_end_string,
+        environment.variable_start_string,
+        environment.variable_end_string,
+        environment.comment_start_string,
+        environment.comment_end_string,
+        environment.line_statement_prefix,
+        environment.line_comment_prefix,
+        environment.trim_blocks,
+        environment.lstrip_blocks,
+        environment.newline_sequence,
+        environment.keep_trailing_newline,
+        tuple(sorted(environment.extensions)),
+        environment.optimized,
+        environment.is_async,
+        repr(environment.autoescape),
+        environment.undefined,
+        environment.finalize,
+    )
+
+
+_compile_each_template_once()
 
 
 @cache
@@ -45,9 +133,18 @@ def scenario_names() -> list[str]:
     return sorted(path.stem for path in SCENARIOS_DIR.glob("*.yml"))
 
 
+def scenario_data(name: str) -> dict[str, Any]:
+    return yaml.safe_load((SCENARIOS_DIR / f"{name}.yml").read_text(encoding="utf-8"))
+
+
 def scenario(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((SCENARIOS_DIR / f"{name}.yml").read_text(encoding="utf-8"))
-    return data.get("answers") or {}
+    return scenario_data(name).get("answers") or {}
+
+
+def scenario_runner(name: str) -> str:
+    """What runs the scenario's project in the slow tier: its README's commands (`readme`), or
+    `gitlab-ci-local`, GitLab's pipeline runner for a laptop, executing its CI's `ci` job."""
+    return scenario_data(name).get("run_by", "readme")
 
 
 GIT = [

@@ -84,3 +84,25 @@ def test_no_secrets_in_the_render(rendered: tuple[str, Path]) -> None:
         check=True,
     )
     assert json.loads(result.stdout)["results"] == {}
+
+
+def test_the_faster_rendering_of_the_tests_writes_the_same_files(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tests/rendering.py reuses Jinja's compiled templates and asks git for the file mode once
+    per render; copier's own code, restored here, renders the same bytes and modes."""
+    from copier._main import Worker
+    from jinja2.sandbox import SandboxedEnvironment
+
+    answers = scenario("platform")
+    fast = render(answers, tmp_path / "fast", template=template)
+    monkeypatch.setattr(SandboxedEnvironment, "compile", SandboxedEnvironment.compile.original)
+    sync = Worker._sync_git_index_executable_bit
+    monkeypatch.setattr(Worker, "_sync_git_index_executable_bit", sync.original)
+    plain = render(answers, tmp_path / "plain", template=template)
+
+    files = rendered_files(plain)
+    assert rendered_files(fast) == files
+    for name in files:
+        assert (fast / name).read_bytes() == (plain / name).read_bytes(), name
+        assert (fast / name).stat().st_mode == (plain / name).stat().st_mode, name
