@@ -1,16 +1,24 @@
 """Slow tier: each scenario's rendered project runs its own README commands (set up, whole loop,
-tests) and its own lint, as a newcomer would, in a directory that is not yet a git repository."""
+tests) and its own lint, as a newcomer would, in a directory that is not yet a git repository; a
+scenario on GitLab runs instead through its CI's `ci` job, executed by gitlab-ci-local."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from pairwise import matrix, row_id
-from rendering import readme_commands, render, scenario, scenario_names
+from rendering import git, readme_commands, render, scenario, scenario_names, scenario_runner
 from tools import project_environment
+
+# GitLab's pipeline runner for a laptop, pinned with its lockfile; .ci/run installs it.
+GITLAB_CI_LOCAL = Path(__file__).parent / "gitlab_ci_local" / "node_modules" / ".bin"
 
 pytestmark = pytest.mark.slow
 
@@ -47,10 +55,47 @@ def run(command: str, cwd: Path, **environment: str) -> subprocess.CompletedProc
 
 
 @pytest.mark.parametrize("name", scenario_names())
-def test_the_readme_commands_work_and_the_loop_closes(
+def test_each_scenario_runs_its_commands_and_the_loop_closes(
     name: str, template: Path, tmp_path: Path, mypy_cache: Path
 ) -> None:
-    check_generated_project(scenario(name), template, tmp_path, mypy_cache)
+    if scenario_runner(name) == "gitlab-ci-local":
+        project = render(scenario(name), tmp_path / "project", template=template)
+        run_the_gitlab_ci_job(project, tmp_path, mypy_cache)
+        check_the_loop_closed(project)
+    else:
+        check_generated_project(scenario(name), template, tmp_path, mypy_cache)
+
+
+def run_the_gitlab_ci_job(project: Path, tmp_path: Path, mypy_cache: Path) -> None:
+    """GitLab's own definition of the `ci` job runs, through gitlab-ci-local's shell executor, on
+    the render committed and pushed as a team would (with its uv.lock: the job installs with
+    UV_LOCKED=1). The job gets a linked copy of uv's package cache (its after_script prunes the
+    cache it is given) and this worker's mypy cache, so nothing is downloaded again."""
+    runner = GITLAB_CI_LOCAL / "gitlab-ci-local"
+    if not runner.exists():
+        if os.environ.get("CI"):
+            pytest.fail("tests/gitlab_ci_local is not installed on CI; .ci/run installs it")
+        pytest.skip("run `npm ci --prefix tests/gitlab_ci_local` for gitlab-ci-local")
+    git("init", "--quiet", cwd=project)
+    run("uv lock --quiet", project)
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "--no-verify", "-m", "render", cwd=project)
+    # A clone of the team's GitLab project: the jobs' `changes:` rules compare with origin/main.
+    origin = tmp_path / "origin.git"
+    git("init", "--quiet", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=project)
+    git("push", "--quiet", "origin", "main", cwd=project)
+    with linked_copy_of_the_uv_cache(project, tmp_path) as cache:
+        variables = {
+            "UV_CACHE_DIR": cache,
+            "UV_LINK_MODE": "hardlink",
+            "MYPY_CACHE_DIR": mypy_cache,
+        }
+        options = " ".join(f"--variable {name}={value}" for name, value in variables.items())
+        result = run(f"'{runner}' --force-shell-executor {options} ci", project)
+    assert "PASS  ci" in result.stdout, result.stdout[-4000:]
+    ran = [line[len("ci $ ") :] for line in result.stdout.splitlines() if line.startswith("ci $ ")]
+    assert ran[:4] == ["make setup", "make lint", "make test", "make run"], ran
 
 
 @pytest.mark.parametrize("row", matrix(), ids=row_id)
@@ -58,6 +103,26 @@ def test_every_pairwise_combination_passes_its_own_checks(
     row: dict, template: Path, tmp_path: Path, mypy_cache: Path
 ) -> None:
     check_generated_project(row, template, tmp_path, mypy_cache)
+
+
+@contextmanager
+def linked_copy_of_the_uv_cache(project: Path, tmp_path: Path) -> Iterator[Path]:
+    """uv's package cache, hard-linked file by file (no data copied): the job may prune it while
+    the other workers keep using the original. Linked in the test's folder, or beside the cache
+    when the two are on different file systems."""
+    shared = Path(run("uv cache dir", project).stdout.strip())
+    shared.mkdir(parents=True, exist_ok=True)
+    for copy in (tmp_path / "uv-cache", shared.with_name(f"{shared.name}-{tmp_path.name}")):
+        linked = subprocess.run(["cp", "-al", shared, copy], capture_output=True, check=False)
+        if linked.returncode == 0:
+            break
+        shutil.rmtree(copy, ignore_errors=True)
+    else:
+        raise AssertionError(f"cannot link uv's cache {shared}: {linked.stderr.decode()}")
+    try:
+        yield copy
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 def check_generated_project(
@@ -70,7 +135,11 @@ def check_generated_project(
     for command in filter(None, readme_commands(project)):
         run(command, project)
     run("make lint", project, MYPY_CACHE_DIR=str(mypy_cache))
+    check_the_loop_closed(project)
 
+
+def check_the_loop_closed(project: Path) -> None:
+    """The gate passed, a champion is registered and matches the report, DVC is up to date."""
     # The demo data passes its task's gate; every threshold's metric was written.
     evaluation = json.loads((project / "reports" / "evaluation.json").read_text())
     assert evaluation["passed"] is True
