@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pairwise import matrix, row_id
 from rendering import git, readme_commands, render, scenario, scenario_names, scenario_runner
-from tools import project_environment
+from tools import project_environment, share_the_bytecode_of_cached_packages
 
 # GitLab's pipeline runner for a laptop, pinned with its lockfile; .ci/run installs it.
 GITLAB_CI_LOCAL = Path(__file__).parent / "gitlab_ci_local" / "node_modules" / ".bin"
@@ -134,6 +134,8 @@ def check_generated_project(
 
     for command in filter(None, readme_commands(project)):
         run(command, project)
+        if command == "make setup":
+            share_the_bytecode_of_cached_packages(project)
     run("make lint", project, MYPY_CACHE_DIR=str(mypy_cache))
     check_the_loop_closed(project)
 

@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 import yaml
 from rendering import render
-from tools import project_environment, run, tool, yaml_documents
+from tools import (
+    project_environment,
+    run,
+    share_the_bytecode_of_cached_packages,
+    tool,
+    yaml_documents,
+)
 
 # Non-default names, so a hard-coded name would show.
 SLUG, PACKAGE = "churn-scorer", "churn_scorer"
@@ -409,6 +415,7 @@ def test_the_airflow_dag_runs_every_step_in_order_and_ends_with_a_champion(
     project = render(AIRFLOW, tmp_path / "project", template)
     environment = make_environment(project)
     run("make", "setup", cwd=project, env=environment)
+    share_the_bytecode_of_cached_packages(project)
     run("make", "airflow-run", cwd=project, env=environment)
     steps = project_steps(project, environment)
 
