@@ -61,6 +61,7 @@ def test_each_scenario_runs_its_commands_and_the_loop_closes(
     if scenario_runner(name) == "gitlab-ci-local":
         project = render(scenario(name), tmp_path / "project", template=template)
         run_the_gitlab_ci_job(project, tmp_path, mypy_cache)
+        share_the_bytecode_of_cached_packages(project)
         check_the_loop_closed(project)
     else:
         check_generated_project(scenario(name), template, tmp_path, mypy_cache)
@@ -134,9 +135,8 @@ def check_generated_project(
 
     for command in filter(None, readme_commands(project)):
         run(command, project)
-        if command == "make setup":
-            share_the_bytecode_of_cached_packages(project)
     run("make lint", project, MYPY_CACHE_DIR=str(mypy_cache))
+    share_the_bytecode_of_cached_packages(project)
     check_the_loop_closed(project)
 
 

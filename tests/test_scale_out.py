@@ -415,8 +415,8 @@ def test_the_airflow_dag_runs_every_step_in_order_and_ends_with_a_champion(
     project = render(AIRFLOW, tmp_path / "project", template)
     environment = make_environment(project)
     run("make", "setup", cwd=project, env=environment)
-    share_the_bytecode_of_cached_packages(project)
     run("make", "airflow-run", cwd=project, env=environment)
+    share_the_bytecode_of_cached_packages(project)
     steps = project_steps(project, environment)
 
     # Airflow's CLI on the run's metadata database, in the environment the target used.

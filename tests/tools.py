@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
+import importlib.util
 import os
 import shutil
 import socket
@@ -95,41 +95,47 @@ def run(
     return result.stdout if stdout_only else output
 
 
-# A wheel's `<name>.data/` folder is installed by moving each file its RECORD lists: a file
-# added there makes uv refuse the wheel.
-DATA_FILES = r"\.data/"
-
-
 def share_the_bytecode_of_cached_packages(project: Path) -> None:
-    """Write the bytecode of the packages the project's environment links from uv's cache into
-    the cache itself, for the environment's Python version (the slow tier's projects share one
-    cache and install its packages as hard links). Every environment linked after this gets the
-    bytecode with the files, instead of each project compiling what it imports on first use
-    (about 90 s of a default project's first run and tests here). Python checks each file's
-    bytecode against its source, so nothing stale is loaded. Where the environment copied its
-    files instead (another file system), nothing links to the cache and nothing is done."""
+    """Link the bytecode the project's runs wrote for the packages its environment links from
+    uv's cache into the cache itself. The slow tier's projects share one cache and install its
+    packages as hard links, so every environment made after this gets that bytecode with the
+    files, instead of compiling again what each project imports on first use (about 90 s of a
+    default project's first run and tests here). Nothing is compiled for it, and Python checks
+    each file's bytecode against its source (the same file, linked), so nothing stale is loaded.
+    Where the environment copied its files instead (another file system), nothing is linked."""
     environment = project_environment()
-    cache = Path(
-        subprocess.run(
-            ["uv", "cache", "dir"], env=environment, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    )
+    cache = subprocess.run(
+        ["uv", "cache", "dir"], env=environment, capture_output=True, text=True, check=True
+    ).stdout.strip()
     archives = {}
-    for wheel in cache.glob("archive-v0/*/*.dist-info/WHEEL"):
+    for wheel in Path(cache).glob("archive-v0/*/*.dist-info/WHEEL"):
         status = wheel.stat()
         archives[status.st_dev, status.st_ino] = wheel.parent.parent
-    linked = set()
-    for wheel in project.glob(".venv/lib/python3*/site-packages/*.dist-info/WHEEL"):
-        status = wheel.stat()
-        if (status.st_dev, status.st_ino) in archives:
-            linked.add(archives[status.st_dev, status.st_ino])
-    if not linked:
-        return
-    # One project at a time compiles (with every core); the next finds the files up to date.
-    with (cache.parent / f"{cache.name}-bytecode.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(
-            [project / ".venv" / "bin" / "python", "-m", "compileall", "-q", "-j", "0",
-             "-x", DATA_FILES, *sorted(linked)],
-            env=environment, capture_output=True, check=False,
-        )  # fmt: skip
+    for site_packages in project.glob(".venv/lib/python3*/site-packages"):
+        # Each top-level entry of the environment, and the cached package it was linked from.
+        owners: dict[str, Path] = {}
+        for wheel in site_packages.glob("*.dist-info/WHEEL"):
+            status = wheel.stat()
+            archive = archives.get((status.st_dev, status.st_ino))
+            if archive is not None:
+                owners.update({entry.name: archive for entry in archive.iterdir()})
+        for top, archive in owners.items():
+            for bytecode in (site_packages / top).glob("**/__pycache__/*.pyc"):
+                link_into_the_archive(bytecode, site_packages, archive)
+
+
+def link_into_the_archive(bytecode: Path, site_packages: Path, archive: Path) -> None:
+    """Link one bytecode file beside its source in the archive, if that source is the very file
+    the environment imported (the same inode) and the archive has no bytecode for it yet. A
+    wheel's `<name>.data/` folder is left alone: uv installs it by its RECORD."""
+    try:
+        source = Path(importlib.util.source_from_cache(str(bytecode)))
+        cached_source = archive / source.relative_to(site_packages)
+        target = cached_source.parent / "__pycache__" / bytecode.name
+        if not os.path.samefile(source, cached_source) or target.exists():
+            return
+        target.parent.mkdir(exist_ok=True)
+        os.link(bytecode, target)
+    except (OSError, ValueError):
+        return  # not Python's own bytecode (pytest's rewritten tests), no such source in the
+        # archive, another file system, or linked meanwhile
