@@ -26,7 +26,7 @@ import yaml
 from kubernetes_validate import utils as kubernetes_validate
 from referencing import Registry, Resource
 from rendering import render
-from tools import free_port, project_environment, run, tool, yaml_documents
+from tools import free_port, node_tool, project_environment, run, tool, yaml_documents
 
 SCHEMAS = Path(__file__).parent / "schemas"
 YAMLLINT_CONFIG = Path(__file__).parent / "yamllint.yaml"
@@ -634,11 +634,7 @@ GRAFANA_SCHEMA = Path(__file__).parent / "grafana_schema" / "node_modules"
 
 @cache
 def grafana_schema(kind: str, type_name: str) -> dict[str, Any]:
-    generator = GRAFANA_SCHEMA / ".bin" / "ts-json-schema-generator"
-    if not generator.exists():
-        if os.environ.get("CI"):
-            pytest.fail("tests/grafana_schema is not installed on CI; .ci/run installs it")
-        pytest.skip("run `npm ci --prefix tests/grafana_schema` for Grafana's schema")
+    generator = node_tool("grafana_schema", "ts-json-schema-generator")
     types = GRAFANA_SCHEMA / "@grafana" / "schema" / "dist" / "types" / "raw" / kind
     source = types / "types.gen.d.ts"
     command = (generator, "--path", source, "--type", type_name, "--no-type-check")

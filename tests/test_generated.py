@@ -5,7 +5,6 @@ scenario on GitLab runs instead through its CI's `ci` job, executed by gitlab-ci
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,10 +14,12 @@ from pathlib import Path
 import pytest
 from pairwise import matrix, row_id
 from rendering import git, readme_commands, render, scenario, scenario_names, scenario_runner
-from tools import project_environment, share_the_bytecode_of_cached_packages
-
-# GitLab's pipeline runner for a laptop, pinned with its lockfile; .ci/run installs it.
-GITLAB_CI_LOCAL = Path(__file__).parent / "gitlab_ci_local" / "node_modules" / ".bin"
+from tools import (
+    node_tool,
+    project_environment,
+    share_the_bytecode_of_cached_packages,
+    uv_cache_dir,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -58,13 +59,8 @@ def run(command: str, cwd: Path, **environment: str) -> subprocess.CompletedProc
 def test_each_scenario_runs_its_commands_and_the_loop_closes(
     name: str, template: Path, tmp_path: Path, mypy_cache: Path
 ) -> None:
-    if scenario_runner(name) == "gitlab-ci-local":
-        project = render(scenario(name), tmp_path / "project", template=template)
-        run_the_gitlab_ci_job(project, tmp_path, mypy_cache)
-        share_the_bytecode_of_cached_packages(project)
-        check_the_loop_closed(project)
-    else:
-        check_generated_project(scenario(name), template, tmp_path, mypy_cache)
+    runner = scenario_runner(name)
+    check_generated_project(scenario(name), template, tmp_path, mypy_cache, runner)
 
 
 def run_the_gitlab_ci_job(project: Path, tmp_path: Path, mypy_cache: Path) -> None:
@@ -72,11 +68,7 @@ def run_the_gitlab_ci_job(project: Path, tmp_path: Path, mypy_cache: Path) -> No
     the render committed and pushed as a team would (with its uv.lock: the job installs with
     UV_LOCKED=1). The job gets a linked copy of uv's package cache (its after_script prunes the
     cache it is given) and this worker's mypy cache, so nothing is downloaded again."""
-    runner = GITLAB_CI_LOCAL / "gitlab-ci-local"
-    if not runner.exists():
-        if os.environ.get("CI"):
-            pytest.fail("tests/gitlab_ci_local is not installed on CI; .ci/run installs it")
-        pytest.skip("run `npm ci --prefix tests/gitlab_ci_local` for gitlab-ci-local")
+    runner = node_tool("gitlab_ci_local", "gitlab-ci-local")
     git("init", "--quiet", cwd=project)
     run("uv lock --quiet", project)
     git("add", "--all", cwd=project)
@@ -86,7 +78,7 @@ def run_the_gitlab_ci_job(project: Path, tmp_path: Path, mypy_cache: Path) -> No
     git("init", "--quiet", "--bare", str(origin), cwd=tmp_path)
     git("remote", "add", "origin", str(origin), cwd=project)
     git("push", "--quiet", "origin", "main", cwd=project)
-    with linked_copy_of_the_uv_cache(project, tmp_path) as cache:
+    with linked_copy_of_the_uv_cache(tmp_path) as cache:
         variables = {
             "UV_CACHE_DIR": cache,
             "UV_LINK_MODE": "hardlink",
@@ -107,11 +99,11 @@ def test_every_pairwise_combination_passes_its_own_checks(
 
 
 @contextmanager
-def linked_copy_of_the_uv_cache(project: Path, tmp_path: Path) -> Iterator[Path]:
+def linked_copy_of_the_uv_cache(tmp_path: Path) -> Iterator[Path]:
     """uv's package cache, hard-linked file by file (no data copied): the job may prune it while
     the other workers keep using the original. Linked in the test's folder, or beside the cache
     when the two are on different file systems."""
-    shared = Path(run("uv cache dir", project).stdout.strip())
+    shared = uv_cache_dir()
     shared.mkdir(parents=True, exist_ok=True)
     for copy in (tmp_path / "uv-cache", shared.with_name(f"{shared.name}-{tmp_path.name}")):
         linked = subprocess.run(["cp", "-al", shared, copy], capture_output=True, check=False)
@@ -127,15 +119,19 @@ def linked_copy_of_the_uv_cache(project: Path, tmp_path: Path) -> Iterator[Path]
 
 
 def check_generated_project(
-    answers: dict, template: Path, tmp_path: Path, mypy_cache: Path
+    answers: dict, template: Path, tmp_path: Path, mypy_cache: Path, runner: str = "readme"
 ) -> None:
-    """Render, follow the README's first commands in order, lint, and check the loop closed."""
+    """Render, follow the README's first commands in order and lint (or run the GitLab `ci` job,
+    which does the same), and check the loop closed."""
     project = render(answers, tmp_path / "project", template=template)
     assert not (project / ".git").exists()
 
-    for command in filter(None, readme_commands(project)):
-        run(command, project)
-    run("make lint", project, MYPY_CACHE_DIR=str(mypy_cache))
+    if runner == "gitlab-ci-local":
+        run_the_gitlab_ci_job(project, tmp_path, mypy_cache)
+    else:
+        for command in filter(None, readme_commands(project)):
+            run(command, project)
+        run("make lint", project, MYPY_CACHE_DIR=str(mypy_cache))
     share_the_bytecode_of_cached_packages(project)
     check_the_loop_closed(project)
 

@@ -95,20 +95,36 @@ def run(
     return result.stdout if stdout_only else output
 
 
+def node_tool(package: str, name: str) -> Path:
+    """An executable of a Node package pinned in tests/<package> (package.json and its lockfile).
+    Missing on CI fails the test (.ci/run installs it); elsewhere it skips with the command."""
+    found = Path(__file__).parent / package / "node_modules" / ".bin" / name
+    if not found.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"tests/{package} is not installed on CI; .ci/run installs it")
+        pytest.skip(f"run `npm ci --prefix tests/{package}` for {name}")
+    return found
+
+
+def uv_cache_dir() -> Path:
+    """The package cache uv uses in a project's environment (the user's, shared by projects)."""
+    command = ["uv", "cache", "dir"]
+    output = subprocess.run(
+        command, env=project_environment(), capture_output=True, text=True, check=True
+    ).stdout
+    return Path(output.strip())
+
+
 def share_the_bytecode_of_cached_packages(project: Path) -> None:
     """Link the bytecode the project's runs wrote for the packages its environment links from
     uv's cache into the cache itself. The slow tier's projects share one cache and install its
     packages as hard links, so every environment made after this gets that bytecode with the
-    files, instead of compiling again what each project imports on first use (about 90 s of a
-    default project's first run and tests here). Nothing is compiled for it, and Python checks
+    files, instead of compiling again what each project imports on first use (a default
+    project's scenario took 258 s instead of 271 s). Nothing is compiled for it, and Python checks
     each file's bytecode against its source (the same file, linked), so nothing stale is loaded.
     Where the environment copied its files instead (another file system), nothing is linked."""
-    environment = project_environment()
-    cache = subprocess.run(
-        ["uv", "cache", "dir"], env=environment, capture_output=True, text=True, check=True
-    ).stdout.strip()
     archives = {}
-    for wheel in Path(cache).glob("archive-v0/*/*.dist-info/WHEEL"):
+    for wheel in uv_cache_dir().glob("archive-v0/*/*.dist-info/WHEEL"):
         status = wheel.stat()
         archives[status.st_dev, status.st_ino] = wheel.parent.parent
     for site_packages in project.glob(".venv/lib/python3*/site-packages"):
